@@ -1,0 +1,195 @@
+"""The backward pass, and grad mode (the only ambient state in numbagrad)."""
+import threading
+
+_state = threading.local()
+
+
+def is_grad_enabled():
+    return getattr(_state, "enabled", True)
+
+
+def set_grad_enabled(mode):
+    """Turn graph recording on or off for this thread; usable as a context manager."""
+    return _GradMode(bool(mode))
+
+
+class _GradMode:
+    """Sets grad mode on construction and restores the previous one on exit."""
+
+    def __init__(self, mode):
+        self.prev = is_grad_enabled()
+        _state.enabled = mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self.prev
+        return False
+
+
+class _GradModeScope:
+    """Context manager and decorator that sets grad mode only inside its scope."""
+
+    mode = True
+
+    def __enter__(self):
+        self._prev = is_grad_enabled()
+        _state.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapped(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+
+        return wrapped
+
+
+class no_grad(_GradModeScope):
+    """``with no_grad():`` runs ops without recording a graph."""
+
+    mode = False
+
+
+class enable_grad(_GradModeScope):
+    """``with enable_grad():`` records a graph even inside ``no_grad``."""
+
+    mode = True
+
+
+def _topo_order(roots):
+    """Graph nodes reachable from ``roots``, each after every node that consumes it."""
+    order, seen = [], set()
+    stack = [(node, False) for node in roots]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for t in node.inputs:
+            if t is not None and t._grad_fn is not None and id(t._grad_fn) not in seen:
+                stack.append((t._grad_fn, False))
+    order.reverse()
+    return order
+
+
+class _Router:
+    """Sums gradients per node output and per leaf, copying arrays that would be shared."""
+
+    def __init__(self, capture):
+        self.node_grads = {}
+        self.leaf_grads = {}
+        self.leaves = {}
+        self.capture = capture
+        self.captured = {}
+        self.live = set()
+
+    def _own(self, k, g):
+        # Two destinations must never share memory: both may be added into in place.
+        if k.storage_id(g) in self.live:
+            out = k.empty(g.shape, g.dtype)
+            k.cast(out.reshape(-1), g.reshape(-1))
+            g = out
+        self.live.add(k.storage_id(g))
+        return g
+
+    def _add(self, table, key, k, g):
+        prev = table.get(key)
+        if prev is None:
+            table[key] = self._own(k, g)
+        else:
+            k.axpy(prev.reshape(-1), g.reshape(-1), 1)
+
+    def route(self, k, tensor, g):
+        if self.capture is not None and id(tensor) in self.capture:
+            self._add(self.captured, id(tensor), k, g)
+        node = tensor._grad_fn
+        if node is None:
+            self._add(self.leaf_grads, id(tensor), k, g)
+            self.leaves[id(tensor)] = tensor
+        else:
+            self._add(self.node_grads, (id(node), tensor._output_nr), k, g)
+
+    def take(self, node):
+        grads = []
+        for i in range(node.n_outputs):
+            g = self.node_grads.pop((id(node), i), None)
+            if g is not None:
+                self.live.discard(node.kernels.storage_id(g))
+            grads.append(g)
+        return grads
+
+
+def run_backward(roots, root_grads, retain_graph=False, capture=None, accumulate=True):
+    """Backpropagate ``root_grads`` from the tensors ``roots``.
+
+    Args:
+        roots: output tensors; root_grads: arrays of their shapes.
+        retain_graph: keep saved arrays so the graph can be walked again.
+        capture: tensors whose gradients to return (as a list, zeros-free: None
+            where no path leads), instead of or besides accumulating into ``.grad``.
+        accumulate: add the gradients of leaves into their ``.grad``.
+    """
+    from ..tensor import Tensor
+
+    router = _Router(None if capture is None else {id(t) for t in capture})
+    nodes = []
+    for t, g in zip(roots, root_grads):
+        if t._grad_fn is not None and t._grad_fn.freed:
+            raise _freed_error(t._grad_fn)
+        router.route(t.kernels, t, g)
+        if t._grad_fn is not None:
+            nodes.append(t._grad_fn)
+    for node in _topo_order(nodes):
+        if node.freed:
+            raise _freed_error(node)
+        grads_out = router.take(node)
+        if all(g is None for g in grads_out):
+            continue
+        grads_out = [g if g is not None else _zeros_like_output(node, i)
+                     for i, g in enumerate(grads_out)]
+        grads_in = node.fn.backward(node, *grads_out)
+        if not isinstance(grads_in, tuple):
+            grads_in = (grads_in,)
+        for t, g in zip(node.inputs, grads_in):
+            if t is not None and g is not None:
+                router.route(node.kernels, t, g)
+        if not retain_graph:
+            node.saved = ()
+            node.freed = True
+    if accumulate:
+        for key, g in router.leaf_grads.items():
+            t = router.leaves[key]
+            if not t.requires_grad:
+                continue
+            if t.grad is None:
+                t.grad = Tensor._wrap(g, t.device, None, 0)
+            else:
+                t.kernels.axpy(t.grad.data.reshape(-1), g.reshape(-1), 1)
+    if capture is not None:
+        return [router.captured.get(id(t)) for t in capture]
+    return None
+
+
+def _zeros_like_output(node, i):
+    shape, dtype = node.output_meta[i]
+    return node.kernels.zeros(shape, dtype)
+
+
+def _freed_error(node):
+    return RuntimeError(
+        f"Trying to backward through the graph a second time (through {node.fn.__name__}), "
+        "but its saved arrays were freed after the first backward. Pass retain_graph=True "
+        "to the first backward() if you need to backward twice.")

@@ -1,0 +1,117 @@
+"""Array-level building blocks over kernels, shared by forward and backward passes.
+
+Everything here takes a kernel package ``k`` and raw C-contiguous device arrays and
+returns new arrays; nothing records a graph. Shapes are checked here, in Python.
+"""
+import numpy as np
+
+from kernels import opcodes
+
+from .shapes import (broadcast_shapes, contiguous_strides, rank4_plan, reduce_plan,
+                     reduced_shape)
+
+_STRIDE_DTYPE = np.int64
+
+
+def strided_copy(k, x, shape, strides, offset=0):
+    """A new contiguous array of ``shape`` reading ``x``'s flat data at ``offset`` + strides."""
+    out = k.empty(shape, x.dtype)
+    if out.size == 0:
+        return out
+    if not shape:  # a 0-d result is one element
+        shape, strides = (1,), (0,)
+    k.strided_gather(out.reshape(-1), x.reshape(-1), np.asarray(shape, _STRIDE_DTYPE),
+                     np.asarray(strides, _STRIDE_DTYPE), offset)
+    return out
+
+
+def expand(k, x, shape):
+    """``x`` broadcast to ``shape`` and materialized."""
+    if tuple(x.shape) == tuple(shape):
+        return x
+    lead = len(shape) - x.ndim
+    src = contiguous_strides(x.shape)
+    strides = [0] * lead + [0 if x.shape[i] == 1 and shape[lead + i] != 1 else src[i]
+                            for i in range(x.ndim)]
+    return strided_copy(k, x, tuple(shape), strides)
+
+
+def permute(k, x, perm):
+    """``x`` with its dims reordered by ``perm``, materialized."""
+    if list(perm) == sorted(perm):
+        return x
+    src = contiguous_strides(x.shape)
+    return strided_copy(k, x, tuple(x.shape[p] for p in perm), [src[p] for p in perm])
+
+
+def cast(k, x, np_dtype):
+    if x.dtype == np_dtype:
+        return x
+    out = k.empty(x.shape, np_dtype)
+    k.cast(out.reshape(-1), x.reshape(-1))
+    return out
+
+
+def binary(k, op, a, b, out_dtype=None, name="binary op"):
+    """``a <op> b`` with broadcasting, op an ``opcodes`` arithmetic or comparison code."""
+    shape = broadcast_shapes(name, a.shape, b.shape)
+    a, b, (out4, (a4, b4)) = rank4(k, shape, a, b)
+    out = k.empty(shape, a.dtype if out_dtype is None else out_dtype)
+    if out.size:
+        k.binary(out.reshape(out4), a.reshape(a4), b.reshape(b4), op)
+    return out
+
+
+def rank4(k, shape, *arrays):
+    """A rank-4 plan for ``arrays`` at ``shape``, materializing them in the rare case that needs it."""
+    plan = rank4_plan(shape, [x.shape for x in arrays])
+    if plan is None:
+        arrays = [expand(k, x, shape) for x in arrays]
+        plan = rank4_plan(shape, [shape] * len(arrays))
+    return (*arrays, plan)
+
+
+def where(k, cond, a, b):
+    shape = broadcast_shapes("where", cond.shape, a.shape, b.shape)
+    cond, a, b, (out4, (c4, a4, b4)) = rank4(k, shape, cond, a, b)
+    out = k.empty(shape, a.dtype)
+    if out.size:
+        k.where(out.reshape(out4), cond.reshape(c4), a.reshape(a4), b.reshape(b4))
+    return out
+
+
+def unary(k, op, x, alpha=0.0, beta=0.0):
+    out = k.empty(x.shape, x.dtype)
+    k.unary(out.reshape(-1), x.reshape(-1), op, alpha, beta)
+    return out
+
+
+def scalar_array(k, value, np_dtype):
+    return k.from_host(np.asarray(value, dtype=np_dtype), np_dtype)
+
+
+def sum_dims(k, x, dims, keepdim=False, scale=1.0):
+    """Sum of ``x`` over ``dims`` (scaled, so mean is one pass); ints and bools sum to int64."""
+    shape = x.shape
+    perm, (a, r, b) = reduce_plan(shape, dims)
+    if perm is not None:
+        x = permute(k, x, perm)
+    out_dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.int64)
+    out = k.empty((a, b), out_dtype)
+    k.sum_reduce(out, x.reshape(a, r, b), scale)
+    return out.reshape(reduced_shape(shape, set(dims), keepdim))
+
+
+def sum_to_shape(k, g, shape):
+    """Sum a broadcast gradient ``g`` back to an input's ``shape``."""
+    shape = tuple(shape)
+    if tuple(g.shape) == shape:
+        return g
+    lead = g.ndim - len(shape)
+    dims = list(range(lead)) + [lead + i for i, n in enumerate(shape)
+                                if n == 1 and g.shape[lead + i] != 1]
+    return sum_dims(k, g, dims).reshape(shape)
+
+
+def neg(k, x):
+    return unary(k, opcodes.NEG, x)

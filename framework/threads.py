@@ -1,0 +1,24 @@
+"""The thread count, one setting for Numba's kernels and for BLAS together.
+
+Numba's pool and the BLAS pool both default to every core; running both that wide
+oversubscribes the machine, so one call sets them together.
+"""
+import numba
+from threadpoolctl import threadpool_limits
+
+_blas_limit = None
+
+
+def set_num_threads(n):
+    """Use ``n`` threads in Numba kernels and in BLAS (for the calling thread's kernels)."""
+    global _blas_limit
+    n = int(n)
+    if not 1 <= n <= numba.config.NUMBA_NUM_THREADS:
+        raise ValueError(f"set_num_threads: n must be in [1, {numba.config.NUMBA_NUM_THREADS}] "
+                         f"(the cores Numba was started with), got {n}")
+    numba.set_num_threads(n)
+    _blas_limit = threadpool_limits(limits=n, user_api="blas")
+
+
+def get_num_threads():
+    return numba.get_num_threads()

@@ -1,0 +1,5 @@
+"""Numba kernels for numbagrad: ``kernels.cpu`` (njit) and, later, ``kernels.cuda``.
+
+Kernels know nothing of autograd: they take output arrays first, then inputs, then
+scalars, and write results in place. ``kernels/spec.py`` lists the contract.
+"""

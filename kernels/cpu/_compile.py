@@ -1,0 +1,43 @@
+"""One place that decides between a serial and a parallel build of a kernel.
+
+Waking Numba's thread pool costs a few microseconds, more than a small op's whole
+work, so every CPU kernel is compiled twice from the same source: ``njit`` for small
+inputs and ``njit(parallel=True)`` for large ones. ``prange`` is a plain ``range`` in
+the serial build.
+"""
+import functools
+import types
+
+from numba import njit
+
+# Below this many elements of work the serial build wins (measured in bench/ops.py).
+PARALLEL_MIN_WORK = 1 << 15
+
+
+def cpu_kernel(size_arg=0, fastmath=False):
+    """Compile ``fn`` serially and in parallel; call the one that fits the work size.
+
+    Args:
+        size_arg: index of the argument whose ``size`` measures the work.
+        fastmath: passed to Numba (``{"reassoc"}`` lets sum loops vectorize).
+    """
+
+    def wrap(fn):
+        parallel = njit(parallel=True, cache=True, fastmath=fastmath)(fn)
+        # A distinct qualname gives the serial build its own on-disk cache entry.
+        serial_fn = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial",
+                                       fn.__defaults__, fn.__closure__)
+        serial_fn.__qualname__ = fn.__qualname__ + "_serial"
+        serial = njit(cache=True, fastmath=fastmath)(serial_fn)
+
+        @functools.wraps(fn)
+        def dispatch(*args):
+            if args[size_arg].size >= PARALLEL_MIN_WORK:
+                return parallel(*args)
+            return serial(*args)
+
+        dispatch.parallel = parallel
+        dispatch.serial = serial
+        return dispatch
+
+    return wrap

@@ -1,0 +1,104 @@
+"""Reductions over the middle axis of a contiguous ``(A, R, B)`` array.
+
+The framework views any reduction as ``(A, R, B)``: ``A`` = kept dims before the
+reduced block, ``R`` = the reduced block, ``B`` = kept dims after it. No copy is
+needed when the reduced dims are adjacent, which covers reductions over one dim.
+"""
+import numba
+import numpy as np
+from numba import prange
+
+from ._compile import PARALLEL_MIN_WORK, cpu_kernel
+
+
+@cpu_kernel(size_arg=1, fastmath={"reassoc"})
+def _sum_partials(partial, x):
+    """partial[p, a, b] = sum of x[a, r, b] over the p-th slice of r.
+
+    Loop nest: for (p, a) in prange(P*A): for r in slice p: for b: partial[p,a,b] += x[a,r,b].
+    Splitting R into P slices gives the threads work when A*B is small (a full sum).
+    ``reassoc`` lets LLVM vectorize the float accumulation.
+    """
+    P, A, B = partial.shape
+    R = x.shape[1]
+    for t in prange(P * A):
+        p, a = t // A, t % A
+        r0, r1 = p * R // P, (p + 1) * R // P
+        if B == 1:
+            acc = partial[p, a, 0]
+            for r in range(r0, r1):
+                acc += x[a, r, 0]
+            partial[p, a, 0] = acc
+        else:
+            for r in range(r0, r1):
+                for b in range(B):
+                    partial[p, a, b] += x[a, r, b]
+
+
+@cpu_kernel(size_arg=1)
+def _combine_partials(out, partial, scale):
+    """out[a, b] = scale * sum_p partial[p, a, b]. for (a, b) in prange(A*B)."""
+    P, A, B = partial.shape
+    o = out.reshape(-1)
+    for t in prange(A * B):
+        a, b = t // B, t % B
+        acc = partial[0, a, b]
+        for p in range(1, P):
+            acc += partial[p, a, b]
+        o[t] = acc * scale
+
+
+def sum_reduce(out, x, scale):
+    """out[a, b] = scale * sum_r x[a, r, b] (``scale`` = 1 for sum, 1/R for mean).
+
+    Shapes: x (A, R, B) contiguous, out (A, B). Floats accumulate in float64 and
+    integers in int64. Threads split (slice of R, a) pairs, then the slices are added.
+    """
+    A, R, B = x.shape
+    slices = 1
+    if x.size >= PARALLEL_MIN_WORK and A < 4 * numba.get_num_threads():
+        slices = max(1, min(R, 4 * numba.get_num_threads() // A))
+    acc_dtype = np.float64 if x.dtype.kind == "f" else np.int64
+    partial = np.zeros((slices, A, B), dtype=acc_dtype)
+    _sum_partials(partial, x)
+    _combine_partials(out, partial, scale)
+
+
+@cpu_kernel(size_arg=2)
+def extremum_reduce(out, index, x, is_max):
+    """out[a, b] = max (or min) over r of x[a, r, b]; index[a, b] = first such r.
+
+    NaN wins, as in PyTorch. Loop nest: for (a, b) in prange(A*B): for r in range(R).
+    Shapes: x (A, R, B) with R >= 1, out and index (A, B).
+    """
+    A, R, B = x.shape
+    o, idx = out.reshape(-1), index.reshape(-1)
+    for t in prange(A * B):
+        a, b = t // B, t % B
+        best, best_r = x[a, 0, b], 0
+        for r in range(1, R):
+            if best != best:
+                break
+            v = x[a, r, b]
+            if (v > best if is_max else v < best) or v != v:
+                best, best_r = v, r
+        o[t] = best
+        idx[t] = best_r
+
+
+@cpu_kernel(size_arg=0)
+def index_reduce_grad(grad_x, grad_out, index):
+    """grad_x[a, r, b] = grad_out[a, b] if r == index[a, b] else 0.
+
+    Backward of max/min along R. Loop nest: for a in prange(A): zero row, scatter B.
+    Shapes: grad_x (A, R, B), grad_out and index (A, B).
+    """
+    A, R, B = grad_x.shape
+    for a in prange(A):
+        for r in range(R):
+            for b in range(B):
+                grad_x[a, r, b] = 0
+        for b in range(B):
+            grad_x[a, index[a, b], b] = grad_out[a, b]
+
+

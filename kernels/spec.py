@@ -1,0 +1,42 @@
+"""The kernel contract: every public kernel, its arguments, shapes and dtypes.
+
+Each backend package (``kernels.cpu``, later ``kernels.cuda``) exports exactly these
+names with these argument lists; ``tests/kernels/test_spec.py`` checks it. Arguments
+come outputs first, then inputs, then scalars. Arrays are C-contiguous. "rank 4"
+arrays are broadcast operands: each dim equals the output's or is 1.
+"""
+
+KERNELS = {
+    # elementwise.py
+    "binary": ("out", "a", "b", "op"),                     # rank 4; op: scalar.ADD.. or EQ..
+    "binary_grad": ("grad_a", "grad_b", "grad_out", "a", "b", "op"),  # rank 4; empty grad = skip
+    "where": ("out", "cond", "a", "b"),                    # rank 4
+    "unary": ("out", "x", "op", "alpha", "beta"),          # flat, one size; op: scalar.NEG..
+    "unary_grad": ("grad_x", "grad_out", "x", "out", "op", "alpha", "beta"),  # flat
+    "cast": ("out", "x"),                                  # flat; out's dtype
+    "fill": ("out", "value"),                              # flat
+    "axpy": ("out", "x", "alpha"),                         # flat; out += alpha * x
+    # reduce.py: x is (A, R, B), the reduction runs over R
+    "sum_reduce": ("out", "x", "scale"),                   # out (A, B) = scale * sum_r x
+    "extremum_reduce": ("out", "index", "x", "is_max"),    # out, index (A, B); index int64
+    "index_reduce_grad": ("grad_x", "grad_out", "index"),  # grad_x (A, R, B)
+    # softmax.py: along R of (A, R, B)
+    "softmax": ("out", "x", "log_output"),
+    "softmax_grad": ("grad_x", "grad_out", "out", "log_output"),
+    "logsumexp": ("out", "x"),                             # out (A, B)
+    "logsumexp_grad": ("grad_x", "grad_out", "x", "out"),
+    # movement.py: flat arrays; shape/strides int64 vectors, offset in elements
+    "strided_gather": ("out", "x", "shape", "strides", "offset"),
+    "strided_scatter": ("out", "x", "shape", "strides", "offset"),
+    "gather_flat": ("out", "x", "index"),
+    "scatter_add_flat": ("out", "x", "index"),
+    # matmul.py: out (Bt, M, N); a, b batches of Bt or 1
+    "matmul": ("out", "a", "b", "trans_a", "trans_b"),
+    # memory.py: allocation and host transfer (return arrays)
+    "empty": ("shape", "dtype"),
+    "zeros": ("shape", "dtype"),
+    "from_host": ("array", "dtype"),
+    "to_host": ("x",),
+    "arange": ("start", "stop", "step", "dtype"),
+    "storage_id": ("x",),                                  # same for an array and its views
+}
