@@ -4,18 +4,22 @@ Every view-like op (permute, slicing with steps, expand, narrow, cat) is describ
 by an element offset plus per-dim (size, stride) into a flat contiguous source, so
 these few kernels serve them all and tensors can stay contiguous.
 """
+import numpy as np
 from numba import njit, prange
 
 from ._compile import cpu_kernel
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def _row_offset(row, shape, strides, offset):
     """Offset of the first element of output row ``row`` (rows span all but the last dim)."""
-    off = offset
+    # Not inlined: the parallel build forbids updating (an alias of) the loop index.
+    # The parallel loop index can be unsigned; uint64 % int64 would be a float.
+    off = np.int64(offset)
+    rest = np.int64(row)
     for d in range(shape.size - 2, -1, -1):
-        off += (row % shape[d]) * strides[d]
-        row //= shape[d]
+        off += (rest % shape[d]) * strides[d]
+        rest //= shape[d]
     return off
 
 

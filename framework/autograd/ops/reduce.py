@@ -1,4 +1,5 @@
 """Reductions: sum, mean, max/min (with indices), argmax/argmin, var, std."""
+import builtins
 from collections import namedtuple
 
 import numpy as np
@@ -96,7 +97,7 @@ def var(x, dim=None, keepdim=False, unbiased=None, correction=None):
     dims = _dims(x, dim, "var")
     n = int(np.prod([x.shape[d] for d in dims])) if dims else 1
     centered = x - mean(x, dims, keepdim=True)
-    denom = max(n - _correction(unbiased, correction), 0)
+    denom = builtins.max(n - _correction(unbiased, correction), 0)
     total = sum(centered * centered, dims, keepdim)
     return total / denom if denom else total * float("nan")
 
