@@ -8,11 +8,13 @@ arrays are broadcast operands: each dim equals the output's or is 1.
 
 KERNELS = {
     # elementwise.py
-    "binary": ("out", "a", "b", "op"),                     # rank 4; op: scalar.ADD.. or EQ..
-    "binary_grad": ("grad_a", "grad_b", "grad_out", "a", "b", "op"),  # rank 4; empty grad = skip
+    "binary": ("out", "a", "b", "code"),                   # rank 4; code: opcodes.ADD..MINIMUM
+    "compare": ("out", "a", "b", "code"),                  # rank 4; bool out; opcodes.EQ..GE
+    "binary_grad": ("grad_a", "grad_b", "grad_out", "a", "b", "code"),  # rank 4; empty = skip
     "where": ("out", "cond", "a", "b"),                    # rank 4
-    "unary": ("out", "x", "op", "alpha", "beta"),          # flat, one size; op: scalar.NEG..
-    "unary_grad": ("grad_x", "grad_out", "x", "out", "op", "alpha", "beta"),  # flat
+    "broadcast": ("out", "x"),                             # rank 4; out = x broadcast
+    "unary": ("out", "x", "code", "alpha", "beta"),        # flat, one size; opcodes.NEG..
+    "unary_grad": ("grad_x", "grad_out", "x", "out", "code", "alpha", "beta"),  # flat
     "cast": ("out", "x"),                                  # flat; out's dtype
     "fill": ("out", "value"),                              # flat
     "axpy": ("out", "x", "alpha"),                         # flat; out += alpha * x

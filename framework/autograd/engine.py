@@ -98,11 +98,12 @@ class _Router:
 
     def _own(self, k, g):
         # Two destinations must never share memory: both may be added into in place.
-        if k.storage_id(g) in self.live:
+        sid = k.storage_id(g)
+        if sid in self.live:
             out = k.empty(g.shape, g.dtype)
             k.cast(out.reshape(-1), g.reshape(-1))
-            g = out
-        self.live.add(k.storage_id(g))
+            g, sid = out, k.storage_id(out)
+        self.live.add(sid)
         return g
 
     def _add(self, table, key, k, g):
@@ -113,22 +114,22 @@ class _Router:
             k.axpy(prev.reshape(-1), g.reshape(-1), 1)
 
     def route(self, k, tensor, g):
-        if self.capture is not None and id(tensor) in self.capture:
-            self._add(self.captured, id(tensor), k, g)
+        key = id(tensor)
+        if self.capture is not None and key in self.capture:
+            self._add(self.captured, key, k, g)
         node = tensor._grad_fn
         if node is None:
-            self._add(self.leaf_grads, id(tensor), k, g)
-            self.leaves[id(tensor)] = tensor
+            self._add(self.leaf_grads, key, k, g)
+            self.leaves[key] = tensor
         else:
             self._add(self.node_grads, (id(node), tensor._output_nr), k, g)
 
     def take(self, node):
-        grads = []
-        for i in range(node.n_outputs):
-            g = self.node_grads.pop((id(node), i), None)
+        """The summed gradients of ``node``'s outputs (None where none arrived)."""
+        grads = [self.node_grads.pop((id(node), i), None) for i in range(node.n_outputs)]
+        for g in grads:
             if g is not None:
                 self.live.discard(node.kernels.storage_id(g))
-            grads.append(g)
         return grads
 
 
@@ -156,10 +157,11 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, accumulate
         if node.freed:
             raise _freed_error(node)
         grads_out = router.take(node)
-        if all(g is None for g in grads_out):
-            continue
-        grads_out = [g if g is not None else _zeros_like_output(node, i)
-                     for i, g in enumerate(grads_out)]
+        if any(g is None for g in grads_out):
+            if all(g is None for g in grads_out):
+                continue
+            grads_out = [g if g is not None else _zeros_like_output(node, i)
+                         for i, g in enumerate(grads_out)]
         grads_in = node.fn.backward(node, *grads_out)
         if not isinstance(grads_in, tuple):
             grads_in = (grads_in,)

@@ -11,19 +11,34 @@ from ..device import kernels_for
 from . import engine
 
 
+_TENSOR = []
+
+
+def _load_tensor():
+    # tensor.py imports this package, so Tensor is looked up on first use, once.
+    from ..tensor import Tensor
+    _TENSOR.append(Tensor)
+    return Tensor
+
+
 class Context:
-    """Per-call state shared by forward and backward; doubles as the graph node."""
+    """Per-call state shared by forward and backward; doubles as the graph node.
+
+    Ops may set further attributes of their own (shapes, plans) in forward.
+    """
+
+    # Class-level defaults: a new Context sets only what differs per call.
+    saved = ()
+    fn = None
+    inputs = ()
+    n_outputs = 1
+    freed = False
 
     def __init__(self, kernels, device, needs_input_grad):
         self.kernels = kernels
         self.device = device
         self.out_device = device  # only a device transfer changes it
         self.needs_input_grad = needs_input_grad
-        self.saved = ()
-        self.fn = None
-        self.inputs = ()
-        self.n_outputs = 1
-        self.freed = False
 
     def save_for_backward(self, *arrays):
         """Keep arrays for backward; they are dropped once backward has run."""
@@ -47,8 +62,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
-        from ..tensor import Tensor
-
+        Tensor = _TENSOR[0] if _TENSOR else _load_tensor()
         device = None
         needs = []
         raw = []

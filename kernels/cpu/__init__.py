@@ -1,5 +1,6 @@
 """CPU kernels: ``@njit`` (serial) and ``@njit(parallel=True)`` builds, chosen by size."""
-from .elementwise import axpy, binary, binary_grad, cast, fill, unary, unary_grad, where
+from .elementwise import (axpy, binary, binary_grad, broadcast, cast, compare, fill, unary,
+                          unary_grad, where)
 from .matmul import matmul
 from .memory import arange, empty, from_host, storage_id, to_host, zeros
 from .movement import gather_flat, scatter_add_flat, strided_gather, strided_scatter

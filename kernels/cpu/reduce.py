@@ -6,7 +6,7 @@ needed when the reduced dims are adjacent, which covers reductions over one dim.
 """
 import numba
 import numpy as np
-from numba import prange
+from numba import njit, prange
 
 from ._compile import PARALLEL_MIN_WORK, cpu_kernel
 
@@ -21,18 +21,24 @@ def _sum_partials(partial, x):
     """
     P, A, B = partial.shape
     R = x.shape[1]
+    xf = x.reshape(-1)
     for t in prange(P * A):
         p, a = t // A, t % A
         r0, r1 = p * R // P, (p + 1) * R // P
+        acc_row = partial[p, a]
+        # Contiguous 1-D views indexed from 0: Numba drops its negative-index checks
+        # and LLVM vectorizes the loops.
         if B == 1:
-            acc = partial[p, a, 0]
-            for r in range(r0, r1):
-                acc += x[a, r, 0]
-            partial[p, a, 0] = acc
+            xs = xf[a * R + r0:a * R + r1]
+            acc = acc_row[0]
+            for r in range(xs.size):
+                acc += xs[r]
+            acc_row[0] = acc
         else:
             for r in range(r0, r1):
+                xr = xf[(a * R + r) * B:(a * R + r + 1) * B]
                 for b in range(B):
-                    partial[p, a, b] += x[a, r, b]
+                    acc_row[b] += xr[b]
 
 
 @cpu_kernel(size_arg=1)
@@ -55,13 +61,32 @@ def sum_reduce(out, x, scale):
     integers in int64. Threads split (slice of R, a) pairs, then the slices are added.
     """
     A, R, B = x.shape
+    zero = np.float64(0) if x.dtype.kind == "f" else np.int64(0)
+    if x.size < PARALLEL_MIN_WORK and B == 1:
+        _sum_rows(out.reshape(-1), x.reshape(A, R), scale, zero)
+        return
     slices = 1
     if x.size >= PARALLEL_MIN_WORK and A < 4 * numba.get_num_threads():
         slices = max(1, min(R, 4 * numba.get_num_threads() // A))
-    acc_dtype = np.float64 if x.dtype.kind == "f" else np.int64
-    partial = np.zeros((slices, A, B), dtype=acc_dtype)
+    partial = np.zeros((slices, A, B), dtype=zero.dtype)
     _sum_partials(partial, x)
     _combine_partials(out, partial, scale)
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _sum_rows(out, x, scale, zero):
+    """out[a] = scale * sum_r x[a, r]: the small case in one serial pass, no partials.
+
+    ``zero`` (float64 or int64) sets the accumulator's type.
+    """
+    A, R = x.shape
+    xf = x.reshape(-1)
+    for a in range(A):
+        row = xf[a * R:(a + 1) * R]
+        acc = zero
+        for r in range(R):
+            acc += row[r]
+        out[a] = acc * scale
 
 
 @cpu_kernel(size_arg=2)
@@ -74,12 +99,12 @@ def extremum_reduce(out, index, x, is_max):
     A, R, B = x.shape
     o, idx = out.reshape(-1), index.reshape(-1)
     for t in prange(A * B):
-        a, b = t // B, t % B
-        best, best_r = x[a, 0, b], 0
+        line = x[t // B, :, t % B]
+        best, best_r = line[0], 0
         for r in range(1, R):
             if best != best:
                 break
-            v = x[a, r, b]
+            v = line[r]
             if (v > best if is_max else v < best) or v != v:
                 best, best_r = v, r
         o[t] = best

@@ -1,7 +1,8 @@
 """Softmax, log-softmax and logsumexp over the middle axis of ``(A, R, B)``.
 
-Each (a, b) line is independent; threads split the A*B lines. Every line subtracts
-its maximum first so exp() never overflows, and accumulates in float64.
+Each (a, b) line is independent; threads split the A*B lines, and each line is
+taken as a 1-D view so its loops index from 0. Every line subtracts its maximum
+first so exp() never overflows, and accumulates in float64.
 """
 import math
 
@@ -19,23 +20,23 @@ def softmax(out, x, log_output):
     """
     A, R, B = x.shape
     for t in prange(A * B):
-        a, b = t // B, t % B
+        xs, os = x[t // B, :, t % B], out[t // B, :, t % B]
         m = -math.inf
         for r in range(R):
-            m = max(m, x[a, r, b])
+            m = max(m, xs[r])
         if m == -math.inf:
             m = 0.0
         s = 0.0
         for r in range(R):
-            s += math.exp(x[a, r, b] - m)
+            s += math.exp(xs[r] - m)
         if log_output:
             lse = m + math.log(s)
             for r in range(R):
-                out[a, r, b] = x[a, r, b] - lse
+                os[r] = xs[r] - lse
         else:
             inv = 1.0 / s
             for r in range(R):
-                out[a, r, b] = math.exp(x[a, r, b] - m) * inv
+                os[r] = math.exp(xs[r] - m) * inv
 
 
 @cpu_kernel(size_arg=1)
@@ -48,17 +49,18 @@ def softmax_grad(grad_x, grad_out, out, log_output):
     A, R, B = out.shape
     for t in prange(A * B):
         a, b = t // B, t % B
+        gx, g, y = grad_x[a, :, b], grad_out[a, :, b], out[a, :, b]
         s = 0.0
         if log_output:
             for r in range(R):
-                s += grad_out[a, r, b]
+                s += g[r]
             for r in range(R):
-                grad_x[a, r, b] = grad_out[a, r, b] - math.exp(out[a, r, b]) * s
+                gx[r] = g[r] - math.exp(y[r]) * s
         else:
             for r in range(R):
-                s += grad_out[a, r, b] * out[a, r, b]
+                s += g[r] * y[r]
             for r in range(R):
-                grad_x[a, r, b] = out[a, r, b] * (grad_out[a, r, b] - s)
+                gx[r] = y[r] * (g[r] - s)
 
 
 @cpu_kernel(size_arg=1)
@@ -71,16 +73,16 @@ def logsumexp(out, x):
     A, R, B = x.shape
     o = out.reshape(-1)
     for t in prange(A * B):
-        a, b = t // B, t % B
+        xs = x[t // B, :, t % B]
         m = -math.inf
         for r in range(R):
-            m = max(m, x[a, r, b])
+            m = max(m, xs[r])
         if m == -math.inf or m == math.inf:
             o[t] = m
             continue
         s = 0.0
         for r in range(R):
-            s += math.exp(x[a, r, b] - m)
+            s += math.exp(xs[r] - m)
         o[t] = m + math.log(s)
 
 
@@ -93,5 +95,7 @@ def logsumexp_grad(grad_x, grad_out, x, out):
     A, R, B = x.shape
     for t in prange(A * B):
         a, b = t // B, t % B
+        gx, xs = grad_x[a, :, b], x[a, :, b]
+        g, lse = grad_out[a, b], out[a, b]
         for r in range(R):
-            grad_x[a, r, b] = grad_out[a, b] * math.exp(x[a, r, b] - out[a, b])
+            gx[r] = g * math.exp(xs[r] - lse)

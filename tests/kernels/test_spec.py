@@ -48,12 +48,14 @@ def _r(rng, *shape):
 _I64 = np.int64
 _CASES = {
     "binary": lambda g: [np.zeros((2, 3, 5, 7)), _r(g, 2, 1, 5, 7), _r(g, 1, 3, 1, 7), 2],
+    "compare": lambda g: [np.zeros((2, 3, 5, 7), bool), _r(g, 2, 1, 5, 7), _r(g, 1, 3, 1, 7), 18],
     "binary_grad": lambda g: [np.zeros((2, 3, 5, 7)), np.zeros((2, 3, 5, 7)),
                               _r(g, 2, 3, 5, 7), _r(g, 2, 1, 5, 7), _r(g, 1, 3, 1, 7) + 3, 3],
     "where": lambda g: [np.zeros((1, 3, 5, 7)), _r(g, 1, 3, 1, 7) > 0, _r(g, 1, 3, 5, 7),
                         _r(g, 1, 1, 1, 7)],
     "unary": lambda g: [np.zeros(1001), _r(g, 1001), 8, 0.0, 0.0],
     "unary_grad": lambda g: [np.zeros(1001), _r(g, 1001), _r(g, 1001), _r(g, 1001), 6, 0.0, 0.0],
+    "broadcast": lambda g: [np.zeros((2, 3, 5, 7)), _r(g, 2, 1, 5, 1)],
     "cast": lambda g: [np.zeros(1001, np.float32), _r(g, 1001)],
     "fill": lambda g: [np.zeros(1001), 2.5],
     "axpy": lambda g: [_r(g, 1001), _r(g, 1001), 0.5],

@@ -27,10 +27,18 @@ def strided_copy(k, x, shape, strides, offset=0):
 
 def expand(k, x, shape):
     """``x`` broadcast to ``shape`` and materialized."""
-    if tuple(x.shape) == tuple(shape):
+    shape = tuple(shape)
+    if x.shape == shape:
         return x
+    plan = rank4_plan(shape, (x.shape,))
+    if plan is not None:
+        out4, (x4,) = plan
+        out = k.empty(shape, x.dtype)
+        if out.size:
+            k.broadcast(out.reshape(out4), x.reshape(x4))
+        return out
     lead = len(shape) - x.ndim
-    src = contiguous_strides(x.shape)
+    src = contiguous_strides(tuple(x.shape))
     strides = [0] * lead + [0 if x.shape[i] == 1 and shape[lead + i] != 1 else src[i]
                             for i in range(x.ndim)]
     return strided_copy(k, x, tuple(shape), strides)
@@ -40,7 +48,7 @@ def permute(k, x, perm):
     """``x`` with its dims reordered by ``perm``, materialized."""
     if list(perm) == sorted(perm):
         return x
-    src = contiguous_strides(x.shape)
+    src = contiguous_strides(tuple(x.shape))
     return strided_copy(k, x, tuple(x.shape[p] for p in perm), [src[p] for p in perm])
 
 
@@ -54,20 +62,25 @@ def cast(k, x, np_dtype):
 
 def binary(k, op, a, b, out_dtype=None, name="binary op"):
     """``a <op> b`` with broadcasting, op an ``opcodes`` arithmetic or comparison code."""
-    shape = broadcast_shapes(name, a.shape, b.shape)
-    a, b, (out4, (a4, b4)) = rank4(k, shape, a, b)
+    if a.shape == b.shape:  # the common case needs no broadcast plan
+        shape = a.shape
+        out4 = a4 = b4 = (1, 1, 1, a.size)
+    else:
+        shape = broadcast_shapes(name, a.shape, b.shape)
+        a, b, (out4, (a4, b4)) = rank4(k, shape, a, b)
     out = k.empty(shape, a.dtype if out_dtype is None else out_dtype)
     if out.size:
-        k.binary(out.reshape(out4), a.reshape(a4), b.reshape(b4), op)
+        kernel = k.compare if op >= opcodes.EQ else k.binary
+        kernel(out.reshape(out4), a.reshape(a4), b.reshape(b4), op)
     return out
 
 
 def rank4(k, shape, *arrays):
     """A rank-4 plan for ``arrays`` at ``shape``, materializing them in the rare case that needs it."""
-    plan = rank4_plan(shape, [x.shape for x in arrays])
+    plan = rank4_plan(tuple(shape), tuple(x.shape for x in arrays))
     if plan is None:
         arrays = [expand(k, x, shape) for x in arrays]
-        plan = rank4_plan(shape, [shape] * len(arrays))
+        plan = rank4_plan(tuple(shape), (tuple(shape),) * len(arrays))
     return (*arrays, plan)
 
 
@@ -93,7 +106,7 @@ def scalar_array(k, value, np_dtype):
 def sum_dims(k, x, dims, keepdim=False, scale=1.0):
     """Sum of ``x`` over ``dims`` (scaled, so mean is one pass); ints and bools sum to int64."""
     shape = x.shape
-    perm, (a, r, b) = reduce_plan(shape, dims)
+    perm, (a, r, b) = reduce_plan(tuple(shape), tuple(dims))
     if perm is not None:
         x = permute(k, x, perm)
     out_dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.int64)

@@ -121,6 +121,8 @@ def to_dtype(x, dtype):
 def _operands(a, b, name):
     """Both operands as tensors or constant arrays of one dtype, and that dtype."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if a.data.dtype is b.data.dtype:
+            return a, b, a.dtype
         dtype = dt.promote(a.dtype, b.dtype)
         return to_dtype(a, dtype), to_dtype(b, dtype), dtype
     tensor, other = (a, b) if isinstance(a, Tensor) else (b, a)

@@ -3,9 +3,15 @@
 All of it is bookkeeping on shape tuples, done in Python before any kernel runs, so a
 bad shape is reported with the op's name instead of failing inside a kernel.
 """
+from functools import lru_cache
 from math import prod
 
+# Shape plans depend on shape tuples alone and the same few shapes recur every step,
+# so they are memoized: this keeps per-op Python overhead to a dict lookup.
+_memo = lru_cache(maxsize=4096)
 
+
+@_memo
 def broadcast_shapes(op, *shapes):
     """The NumPy broadcast of ``shapes``; a ValueError naming ``op`` if they don't broadcast."""
     ndim = max(len(s) for s in shapes)
@@ -24,6 +30,7 @@ def broadcast_shapes(op, *shapes):
     return tuple(out)
 
 
+@_memo
 def rank4_plan(out_shape, shapes):
     """Coalesce a broadcast to at most 4 dims: (out4, [operand4, ...]) or None if it needs more.
 
@@ -75,6 +82,7 @@ def normalize_dims(op, dim, ndim):
     return tuple(sorted(dims))
 
 
+@_memo
 def reduce_plan(shape, dims):
     """How to view a reduction over ``dims`` as (A, R, B) over the middle axis.
 
@@ -82,7 +90,7 @@ def reduce_plan(shape, dims):
     of size 1) are adjacent, so the data is used as it is; otherwise the permutation
     that moves them to the end (one copy), giving B = 1.
     """
-    dims = set(dims)
+    dims = frozenset(dims)
     active = [d for d in range(len(shape)) if shape[d] != 1]
     red = [d for d in active if d in dims]
     kept = [d for d in active if d not in dims]
@@ -104,6 +112,7 @@ def reduced_shape(shape, dims, keepdim):
     return tuple(n for d, n in enumerate(shape) if d not in dims)
 
 
+@_memo
 def contiguous_strides(shape):
     """Element strides of a C-contiguous array of ``shape``."""
     strides, step = [], 1
