@@ -111,6 +111,7 @@ UNARY = {
     "neg": (lambda x: -x, np.negative, None),
     "clamp": (lambda x: x.clamp(-0.5, 0.7), lambda a: np.clip(a, -0.5, 0.7), "away"),
     "clamp_min": (lambda x: x.clamp(min=0.1), lambda a: np.maximum(a, 0.1), "away"),
+    "sign": (lambda x: x.sign(), np.sign, "nonzero"),
 }
 
 
