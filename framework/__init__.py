@@ -4,7 +4,7 @@
     x = fw.tensor([1.0, 2.0], requires_grad=True)
     (x * x).sum().backward()
 """
-from . import autograd, nn
+from . import autograd, nn, optim
 from .autograd import (enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled,
                        stop_gradient, value_and_grad)
 from .autograd.ops.elementwise import (abs, add, clamp, div, exp, gelu, log, maximum, minimum,
@@ -20,6 +20,7 @@ from .autograd.ops.softmax import log_softmax, logsumexp, softmax
 from .creation import (arange, empty, empty_like, from_numpy, full, full_like, ones,
                        ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like)
 from .device import Device
+from .io import load, save
 from .device import as_device as device
 from .dtype import DType, bool_ as bool, float32, float64, int32, int64, uint8
 from .random import Generator, manual_seed

@@ -32,6 +32,24 @@ KERNELS = {
     "strided_scatter": ("out", "x", "shape", "strides", "offset"),
     "gather_flat": ("out", "x", "index"),
     "scatter_add_flat": ("out", "x", "index"),
+    # conv.py: images (N, C, H, W); cols (N, C*kh*kw, OH*OW)
+    "im2col": ("cols", "x", "kh", "kw", "stride", "padding"),
+    "col2im": ("grad_x", "cols", "kh", "kw", "stride", "padding"),
+    "max_pool2d": ("out", "index", "x", "kh", "kw", "stride", "padding"),  # index int64
+    "max_pool2d_grad": ("grad_x", "grad_out", "index"),
+    "avg_pool2d": ("out", "x", "kh", "kw", "stride", "padding"),
+    "avg_pool2d_grad": ("grad_x", "grad_out", "kh", "kw", "stride", "padding"),
+    # loss.py: logits x (N, C), target (N,) int64, loss and lse (N,)
+    "cross_entropy": ("loss", "lse", "x", "target", "label_smoothing", "ignore_index"),
+    "cross_entropy_grad": ("grad_x", "grad_loss", "x", "lse", "target", "label_smoothing",
+                           "ignore_index"),
+    # optim.py: flat parameter-sized arrays, updated in place; empty state = unused
+    "sgd_step": ("param", "grad", "momentum_buf", "lr", "momentum", "dampening", "nesterov",
+                 "weight_decay", "first_step"),
+    "adam_step": ("param", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "lr", "beta1",
+                  "beta2", "eps", "weight_decay", "step", "decoupled"),
+    "scale": ("out", "alpha"),                             # out *= alpha
+    "sum_squares": ("out", "x"),                           # out (1,) float64
     # matmul.py: out (Bt, M, N); a, b batches of Bt or 1
     "matmul": ("out", "a", "b", "trans_a", "trans_b"),
     # memory.py: allocation and host transfer (return arrays)

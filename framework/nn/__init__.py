@@ -1,2 +1,9 @@
-"""Neural-network building blocks."""
-from . import functional
+"""Neural-network building blocks, named as in ``torch.nn``."""
+from . import functional, init, utils
+from .activation import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .conv import AvgPool2d, Conv2d, MaxPool2d
+from .layers import Dropout, Flatten, Identity, Linear, Sequential
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .module import Module
+from .normalization import BatchNorm1d, BatchNorm2d
+from .parameter import Parameter

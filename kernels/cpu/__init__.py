@@ -1,9 +1,12 @@
 """CPU kernels: ``@njit`` (serial) and ``@njit(parallel=True)`` builds, chosen by size."""
+from .conv import avg_pool2d, avg_pool2d_grad, col2im, im2col, max_pool2d, max_pool2d_grad
 from .elementwise import (axpy, binary, binary_grad, broadcast, cast, compare, fill, unary,
                           unary_grad, where)
+from .loss import cross_entropy, cross_entropy_grad
 from .matmul import matmul
 from .memory import arange, empty, from_host, storage_id, to_host, zeros
 from .movement import gather_flat, scatter_add_flat, strided_gather, strided_scatter
+from .optim import adam_step, scale, sgd_step, sum_squares
 from .reduce import extremum_reduce, index_reduce_grad, sum_reduce
 from .softmax import logsumexp, logsumexp_grad, softmax, softmax_grad
 

@@ -1,0 +1,19 @@
+"""``Parameter``: a leaf tensor that a Module registers as trainable."""
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that requires grad and is collected by ``Module.parameters()``."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True):
+        src = data if isinstance(data, Tensor) else Tensor(data)
+        self.data, self.device = src.data, src.device
+        self.grad, self._grad_fn, self._output_nr = None, None, 0
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()

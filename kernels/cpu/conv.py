@@ -1,0 +1,174 @@
+"""2-D convolution by im2col + BLAS GEMM, and max/average pooling.
+
+Images are (N, C, H, W), C-contiguous. Threads split the N*C image planes, so each
+thread reads and writes only its own planes (col2im and the pooling backward
+accumulate within a plane, never across threads).
+"""
+from numba import prange
+
+from ._compile import cpu_kernel
+
+
+@cpu_kernel(size_arg=0)
+def im2col(cols, x, kh, kw, stride, padding):
+    """cols[n, (c*kh + i)*kw + j, oh*OW + ow] = x[n, c, oh*s - p + i, ow*s - p + j] (0 outside).
+
+    Loop nest: for (n, c) in prange(N*C): for i, j: for oh: for ow.
+    Shapes: x (N, C, H, W); cols (N, C*kh*kw, OH*OW).
+    """
+    N, C, H, W = x.shape
+    L = cols.shape[2]
+    OW = (W + 2 * padding - kw) // stride + 1
+    OH = L // OW if OW > 0 else 0
+    for t in prange(N * C):
+        n, c = t // C, t % C
+        for i in range(kh):
+            for j in range(kw):
+                row = cols[n, (c * kh + i) * kw + j]
+                for oh in range(OH):
+                    out = row[oh * OW:(oh + 1) * OW]
+                    ih = oh * stride - padding + i
+                    if ih < 0 or ih >= H:
+                        for ow in range(OW):
+                            out[ow] = 0
+                        continue
+                    src = x[n, c, ih]
+                    # Columns whose input iw = ow*stride - padding + j lies inside [0, W).
+                    lo = min(OW, max(0, (padding - j + stride - 1) // stride))
+                    hi = max(lo, min(OW, (W - 1 + padding - j) // stride + 1))
+                    for ow in range(lo):
+                        out[ow] = 0
+                    for ow in range(lo, hi):
+                        out[ow] = src[ow * stride - padding + j]
+                    for ow in range(hi, OW):
+                        out[ow] = 0
+
+
+@cpu_kernel(size_arg=1)
+def col2im(grad_x, cols, kh, kw, stride, padding):
+    """grad_x[n, c, ih, iw] = sum of the cols entries im2col read from (n, c, ih, iw).
+
+    The adjoint of ``im2col``. Loop nest: for (n, c) in prange(N*C): zero the plane;
+    for i, j, oh, ow: accumulate. Shapes as in ``im2col``.
+    """
+    N, C, H, W = grad_x.shape
+    L = cols.shape[2]
+    OW = (W + 2 * padding - kw) // stride + 1
+    OH = L // OW if OW > 0 else 0
+    for t in prange(N * C):
+        n, c = t // C, t % C
+        plane = grad_x[n, c]
+        for ih in range(H):
+            for iw in range(W):
+                plane[ih, iw] = 0
+        for i in range(kh):
+            for j in range(kw):
+                row = cols[n, (c * kh + i) * kw + j]
+                for oh in range(OH):
+                    ih = oh * stride - padding + i
+                    if ih < 0 or ih >= H:
+                        continue
+                    dst = plane[ih]
+                    for ow in range(OW):
+                        iw = ow * stride - padding + j
+                        if 0 <= iw < W:
+                            dst[iw] += row[oh * OW + ow]
+
+
+@cpu_kernel(size_arg=2)
+def max_pool2d(out, index, x, kh, kw, stride, padding):
+    """out[n, c, oh, ow] = max of the window; index = its flat position ih*W + iw.
+
+    Padding counts as -inf. Loop nest: for (n, c) in prange(N*C): for oh, ow: window.
+    Shapes: x (N, C, H, W); out, index (N, C, OH, OW), index int64.
+    """
+    N, C, H, W = x.shape
+    OH, OW = out.shape[2], out.shape[3]
+    for t in prange(N * C):
+        n, c = t // C, t % C
+        plane = x[n, c]
+        for oh in range(OH):
+            for ow in range(OW):
+                best = -1
+                best_v = plane[0, 0]
+                for i in range(kh):
+                    ih = oh * stride - padding + i
+                    if ih < 0 or ih >= H:
+                        continue
+                    for j in range(kw):
+                        iw = ow * stride - padding + j
+                        if iw < 0 or iw >= W:
+                            continue
+                        v = plane[ih, iw]
+                        if best < 0 or v > best_v or v != v:
+                            best, best_v = ih * W + iw, v
+                out[n, c, oh, ow] = best_v
+                index[n, c, oh, ow] = best
+
+
+@cpu_kernel(size_arg=0)
+def max_pool2d_grad(grad_x, grad_out, index):
+    """grad_x[n, c].flat[index[n, c, oh, ow]] += grad_out[n, c, oh, ow]; zero elsewhere.
+
+    Loop nest: for (n, c) in prange(N*C): zero the plane; for oh, ow: scatter-add
+    (overlapping windows accumulate within the thread's own plane).
+    """
+    N, C, H, W = grad_x.shape
+    OH, OW = grad_out.shape[2], grad_out.shape[3]
+    for t in prange(N * C):
+        n, c = t // C, t % C
+        plane = grad_x[n, c].reshape(-1)
+        for p in range(H * W):
+            plane[p] = 0
+        for oh in range(OH):
+            for ow in range(OW):
+                plane[index[n, c, oh, ow]] += grad_out[n, c, oh, ow]
+
+
+@cpu_kernel(size_arg=1)
+def avg_pool2d(out, x, kh, kw, stride, padding):
+    """out[n, c, oh, ow] = mean of the window, zero padding counted (PyTorch's default).
+
+    Loop nest: for (n, c) in prange(N*C): for oh, ow: window sum / (kh*kw).
+    """
+    N, C, H, W = x.shape
+    OH, OW = out.shape[2], out.shape[3]
+    inv = 1.0 / (kh * kw)
+    for t in prange(N * C):
+        n, c = t // C, t % C
+        plane = x[n, c]
+        for oh in range(OH):
+            for ow in range(OW):
+                acc = 0.0
+                for i in range(kh):
+                    ih = oh * stride - padding + i
+                    if 0 <= ih < H:
+                        for j in range(kw):
+                            iw = ow * stride - padding + j
+                            if 0 <= iw < W:
+                                acc += plane[ih, iw]
+                out[n, c, oh, ow] = acc * inv
+
+
+@cpu_kernel(size_arg=0)
+def avg_pool2d_grad(grad_x, grad_out, kh, kw, stride, padding):
+    """The adjoint of ``avg_pool2d``. for (n, c) in prange(N*C): zero; spread each window."""
+    N, C, H, W = grad_x.shape
+    OH, OW = grad_out.shape[2], grad_out.shape[3]
+    inv = 1.0 / (kh * kw)
+    for t in prange(N * C):
+        n, c = t // C, t % C
+        plane = grad_x[n, c]
+        for ih in range(H):
+            for iw in range(W):
+                plane[ih, iw] = 0
+        for oh in range(OH):
+            for ow in range(OW):
+                g = grad_out[n, c, oh, ow] * inv
+                for i in range(kh):
+                    ih = oh * stride - padding + i
+                    if 0 <= ih < H:
+                        for j in range(kw):
+                            iw = ow * stride - padding + j
+                            if 0 <= iw < W:
+                                plane[ih, iw] += g
