@@ -24,7 +24,7 @@ def save(state_dict, path, metadata=None):
         if not isinstance(value, np.ndarray):
             raise TypeError(f"save: value of {key!r} is a {type(value).__name__}; expected "
                             "a Tensor or numpy array")
-        arrays[key] = np.ascontiguousarray(value)
+        arrays[key] = np.asarray(value, order="C")  # keeps 0-d arrays 0-d
     data = st_save(arrays, metadata={str(k): str(v) for k, v in (metadata or {}).items()})
     write_atomic(path, data)
 
@@ -68,7 +68,7 @@ def load(path, device=None):
                          f"(truncated or another format?): {exc}") from None
     out = {}
     for key, value in arrays.items():
-        t = from_numpy(np.ascontiguousarray(value))
+        t = from_numpy(np.asarray(value, order="C"))
         out[key] = t.to(device) if device is not None else t
     return out
 

@@ -55,3 +55,12 @@ def test_failed_write_keeps_the_old_file(tmp_path):
     assert path.read_bytes() == before
     with pytest.raises(FileNotFoundError, match="does not exist"):
         fw.save({"w": fw.ones(1)}, tmp_path / "no" / "dir.safetensors")
+
+
+def test_zero_dim_tensors_keep_their_shape(tmp_path):
+    path = tmp_path / "bn.safetensors"
+    bn = nn.BatchNorm1d(3)
+    fw.save(bn.state_dict(), path)
+    loaded = fw.load(path)
+    assert loaded["num_batches_tracked"].shape == ()
+    nn.BatchNorm1d(3).load_state_dict(loaded)
