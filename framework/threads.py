@@ -6,6 +6,8 @@ oversubscribes the machine, so one call sets them together.
 import numba
 from threadpoolctl import threadpool_limits
 
+import kernels  # noqa: F401  (sets libgomp's spin policy before Numba's pool starts)
+
 _blas_limit = None
 
 

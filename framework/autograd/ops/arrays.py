@@ -106,9 +106,20 @@ def scalar_array(k, value, np_dtype):
 def sum_dims(k, x, dims, keepdim=False, scale=1.0):
     """Sum of ``x`` over ``dims`` (scaled, so mean is one pass); ints and bools sum to int64."""
     shape = x.shape
-    perm, (a, r, b) = reduce_plan(tuple(shape), tuple(dims))
+    dims = tuple(sorted(dims))
+    perm, (a, r, b) = reduce_plan(tuple(shape), dims)
     if perm is not None:
-        x = permute(k, x, perm)
+        # Reduce each run of adjacent dims in turn, innermost first: every pass reads
+        # its input in place, where permuting first would copy the whole input.
+        runs = [[dims[0]]]
+        for d in dims[1:]:
+            if d == runs[-1][-1] + 1:
+                runs[-1].append(d)
+            else:
+                runs.append([d])
+        for i, run in enumerate(reversed(runs)):
+            x = sum_dims(k, x, run, keepdim=True, scale=scale if i == len(runs) - 1 else 1.0)
+        return x.reshape(reduced_shape(shape, set(dims), keepdim))
     out_dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.int64)
     out = k.empty((a, b), out_dtype)
     k.sum_reduce(out, x.reshape(a, r, b), scale)
