@@ -2,6 +2,8 @@
 import argparse
 import sys
 
+from .training.cli import UsageError
+
 
 def _info(args):
     import numba
@@ -23,15 +25,24 @@ def _info(args):
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line naming the flag (no usage dump)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="numbagrad",
         description="numbagrad: define-by-run tensors and autograd on Numba kernels.")
     parser.add_argument("--version", action="version", version=_version())
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     info = sub.add_parser("info", help="versions, thread count, and a kernel self-check")
     info.add_argument("--threads", type=int, default=None, help="threads for kernels and BLAS")
     info.set_defaults(run=_info)
+    from .training import cli as train_cli
+    train_cli.add_parser(sub)
     return parser
 
 
@@ -52,7 +63,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, TypeError, RuntimeError, OSError) as exc:
+    except (ValueError, TypeError, RuntimeError, OSError, UsageError) as exc:
         print(f"numbagrad {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -50,6 +50,9 @@ KERNELS = {
                   "beta2", "eps", "weight_decay", "step", "decoupled"),
     "scale": ("out", "alpha"),                             # out *= alpha
     "sum_squares": ("out", "x"),                           # out (1,) float64
+    # data.py
+    "gather_rows": ("out", "x", "index"),                  # out[i] = x[index[i]]; serial
+    "normalize_u8": ("out", "x", "scale", "shift"),        # flat; out = x*scale + shift
     # matmul.py: out (Bt, M, N); a, b batches of Bt or 1
     "matmul": ("out", "a", "b", "trans_a", "trans_b"),
     # memory.py: allocation and host transfer (return arrays)

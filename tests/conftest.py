@@ -1,3 +1,6 @@
+import gzip
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -19,3 +22,37 @@ def assert_close(t, expected, rtol=1e-6, atol=1e-6):
     expected = np.asarray(expected)
     assert got.shape == expected.shape, f"shape {got.shape} != {expected.shape}"
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
+
+
+SHARED_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+
+
+def write_idx(path, array, magic):
+    """Write a uint8 array as an IDX file (gzipped if the name ends in .gz)."""
+    header = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    data = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+    path.write_bytes(gzip.compress(data, mtime=0) if str(path).endswith(".gz") else data)
+    return data
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    """The original MNIST files in ../shared/data/mnist (tests never download them)."""
+    assert (SHARED_MNIST / "train-images-idx3-ubyte.gz").is_file(), \
+        f"MNIST not found at {SHARED_MNIST}; the tests read it from ../shared/data/mnist"
+    return SHARED_MNIST
+
+
+@pytest.fixture(scope="session")
+def mnist_subset_dir(tmp_path_factory, mnist_dir):
+    """A small MNIST-format data set (first 2000 train / 500 test images) for fast runs."""
+    from framework.data.mnist import _read_bytes, parse_idx
+    out = tmp_path_factory.mktemp("mnist_subset")
+    for prefix, n in (("train", 2000), ("t10k", 500)):
+        images = parse_idx(_read_bytes(str(mnist_dir / f"{prefix}-images-idx3-ubyte.gz")),
+                           "x", 2051, 3)
+        labels = parse_idx(_read_bytes(str(mnist_dir / f"{prefix}-labels-idx1-ubyte.gz")),
+                           "x", 2049, 1)
+        write_idx(out / f"{prefix}-images-idx3-ubyte", images[:n], 2051)
+        write_idx(out / f"{prefix}-labels-idx1-ubyte.gz", labels[:n], 2049)
+    return out

@@ -40,7 +40,8 @@ class _BatchNorm(Module):
                             self.weight, self.bias, use_batch, self.momentum, self.eps)
 
     def extra_repr(self):
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}")
 
 
 class BatchNorm1d(_BatchNorm):

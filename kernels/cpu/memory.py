@@ -13,7 +13,7 @@ def zeros(shape, dtype):
 
 
 def from_host(array, dtype):
-    """A C-contiguous array of ``dtype`` holding ``array``'s values; no copy if it already is one."""
+    """A C-contiguous array of ``dtype`` holding ``array``'s values (no copy if it is one)."""
     return np.asarray(array, dtype=dtype, order="C")
 
 

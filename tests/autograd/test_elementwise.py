@@ -99,6 +99,8 @@ def test_type_promotion():
     assert (f + 2).dtype is fw.float32
 
 
+_erf = np.vectorize(math.erf, otypes=[float])
+
 UNARY = {
     "exp": (lambda x: x.exp(), np.exp, None),
     "log": (lambda x: x.log(), np.log, "pos"),
@@ -107,7 +109,7 @@ UNARY = {
     "tanh": (lambda x: x.tanh(), np.tanh, None),
     "sigmoid": (lambda x: x.sigmoid(), lambda a: 1 / (1 + np.exp(-a)), None),
     "relu": (lambda x: x.relu(), lambda a: np.maximum(a, 0), "nonzero"),
-    "gelu": (fw.gelu, lambda a: 0.5 * a * (1 + np.vectorize(math.erf, otypes=[float])(a / math.sqrt(2))), None),
+    "gelu": (fw.gelu, lambda a: 0.5 * a * (1 + _erf(a / math.sqrt(2))), None),
     "neg": (lambda x: -x, np.negative, None),
     "clamp": (lambda x: x.clamp(-0.5, 0.7), lambda a: np.clip(a, -0.5, 0.7), "away"),
     "clamp_min": (lambda x: x.clamp(min=0.1), lambda a: np.maximum(a, 0.1), "away"),
@@ -157,8 +159,9 @@ def test_comparisons_and_where(rng):
     a = rng.standard_normal((4, 3))
     b = rng.standard_normal((3,))
     ta, tb = t64(a), t64(b)
-    for op, ref in [(ta.__lt__, np.less), (ta.__le__, np.less_equal), (ta.__gt__, np.greater),
-                    (ta.__ge__, np.greater_equal), (ta.__eq__, np.equal), (ta.__ne__, np.not_equal)]:
+    for op, ref in [(ta.__lt__, np.less), (ta.__le__, np.less_equal),
+                    (ta.__gt__, np.greater), (ta.__ge__, np.greater_equal),
+                    (ta.__eq__, np.equal), (ta.__ne__, np.not_equal)]:
         out = op(tb)
         assert out.dtype is fw.bool and not out.requires_grad
         np.testing.assert_array_equal(out.numpy(), ref(a, b))

@@ -40,7 +40,8 @@ def test_matmul_float32_and_transposed_inputs(rng):
 
 
 def test_matmul_errors():
-    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(4, 5\) cannot be multiplied"):
+    with pytest.raises(ValueError,
+                       match=r"matmul: shapes \(2, 3\) and \(4, 5\) cannot be multiplied"):
         fw.zeros(2, 3) @ fw.zeros(4, 5)
     with pytest.raises(ValueError, match="cannot be broadcast"):
         fw.zeros(2, 3, 4) @ fw.zeros(3, 4, 5)
@@ -60,7 +61,8 @@ def test_linear(rng, shape, bias):
 
 
 def test_linear_errors():
-    with pytest.raises(ValueError, match=r"linear: input of shape \(2, 5\) does not match weight of shape \(3, 4\)"):
+    with pytest.raises(ValueError, match=r"linear: input of shape \(2, 5\) does not match "
+                                         r"weight of shape \(3, 4\)"):
         F.linear(fw.zeros(2, 5), fw.zeros(3, 4))
     with pytest.raises(ValueError, match="bias"):
         F.linear(fw.zeros(2, 4), fw.zeros(3, 4), fw.zeros(4))

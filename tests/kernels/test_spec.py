@@ -83,6 +83,8 @@ _CASES = {
                                 0.1, 2],
     "cross_entropy_grad": lambda g: [np.zeros((9, 5)), _r(g, 9), _r(g, 9, 5), _r(g, 9) + 3,
                                      g.integers(0, 5, 9), 0.1, 2],
+    "normalize_u8": lambda g: [np.zeros(1001, np.float32),
+                               g.integers(0, 256, 1001).astype(np.uint8), 1 / 255, -0.5],
     "sgd_step": lambda g: [_r(g, 101), _r(g, 101), _r(g, 101), 0.1, 0.9, 0.1, True, 0.01,
                            False],
     "adam_step": lambda g: [_r(g, 101), _r(g, 101), _r(g, 101), np.abs(_r(g, 101)),

@@ -67,7 +67,8 @@ def test_pooling(rng, k, stride, padding):
 
 
 def test_conv_and_pool_errors():
-    with pytest.raises(ValueError, match=r"conv2d: weight of shape \(4, 2, 3, 3\) does not match input"):
+    with pytest.raises(ValueError,
+                       match=r"conv2d: weight of shape \(4, 2, 3, 3\) does not match input"):
         F.conv2d(fw.zeros(1, 3, 5, 5), fw.zeros(4, 2, 3, 3))
     with pytest.raises(ValueError, match=r"expected input of shape \(N, C, H, W\)"):
         F.conv2d(fw.zeros(3, 5, 5), fw.zeros(4, 3, 3, 3))

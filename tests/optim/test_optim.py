@@ -120,7 +120,8 @@ def test_optimizer_state_dict_roundtrip(problem):
 
 def test_training_a_model_reduces_loss():
     gen = fw.Generator(0)
-    model = nn.Sequential(nn.Linear(4, 16, generator=gen), nn.ReLU(), nn.Linear(16, 1, generator=gen))
+    model = nn.Sequential(nn.Linear(4, 16, generator=gen), nn.ReLU(),
+                          nn.Linear(16, 1, generator=gen))
     x = fw.randn(64, 4, generator=gen)
     y = (x[:, :1] * 2 - x[:, 1:2]).detach()
     opt = AdamW(model.parameters(), lr=0.01)

@@ -76,7 +76,8 @@ def binary(k, op, a, b, out_dtype=None, name="binary op"):
 
 
 def rank4(k, shape, *arrays):
-    """A rank-4 plan for ``arrays`` at ``shape``, materializing them in the rare case that needs it."""
+    """A rank-4 plan for ``arrays`` at ``shape``; they are materialized in the rare case
+    that needs more than four dims."""
     plan = rank4_plan(tuple(shape), tuple(x.shape for x in arrays))
     if plan is None:
         arrays = [expand(k, x, shape) for x in arrays]

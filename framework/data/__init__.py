@@ -1,0 +1,5 @@
+"""Datasets, samplers, the DataLoader and MNIST (as ``torch.utils.data``)."""
+from .dataloader import DataLoader, default_collate
+from .dataset import Dataset, Subset, TensorDataset, random_split
+from .mnist import MNIST, DataError, download_mnist
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
