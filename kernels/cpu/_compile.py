@@ -10,8 +10,10 @@ import types
 
 from numba import njit
 
-# Below this many elements of work the serial build wins (measured in bench/ops.py).
-PARALLEL_MIN_WORK = 1 << 15
+# Below this many elements of work the serial build wins. Waking Numba's pool costs
+# ~40 us when its threads have gone to sleep, as they do while BLAS runs; in MNIST MLP
+# training, serial kernels up to this size made a step 20% faster (bench/RESULTS.md).
+PARALLEL_MIN_WORK = 1 << 20
 
 
 def cpu_kernel(size_arg=0, fastmath=False):

@@ -52,7 +52,7 @@ def test_binary_forward_and_grad(rng, name, sa, sb):
 @pytest.mark.parametrize("name", sorted(BINARY))
 def test_binary_float32_large_parallel_path(rng, name):
     op, ref = BINARY[name]
-    a, b = _inputs(rng, name, (300, 257), (257,))
+    a, b = _inputs(rng, name, (1031, 1021), (1021,))  # above PARALLEL_MIN_WORK
     a, b = a.astype(np.float32), b.astype(np.float32)
     out = op(fw.tensor(a), fw.tensor(b))
     assert out.dtype is fw.float32
@@ -142,7 +142,7 @@ def test_unary_forward_and_grad(rng, name, shape):
 
 
 def test_unary_parallel_path_float32(rng):
-    a = rng.standard_normal(1 << 16).astype(np.float32)
+    a = rng.standard_normal((1 << 20) + 3).astype(np.float32)  # above PARALLEL_MIN_WORK
     for name, (op, ref, kind) in UNARY.items():
         x = _unary_input(rng, kind, a.shape).astype(np.float32)
         assert_close(op(fw.tensor(x)), ref(x).astype(np.float32), rtol=2e-6, atol=1e-6)

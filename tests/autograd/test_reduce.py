@@ -83,7 +83,7 @@ def test_large_reductions_use_parallel_paths(rng):
     np.testing.assert_allclose(x.sum().item(), a.astype(np.float64).sum(), rtol=1e-6)
     np.testing.assert_allclose(x.mean().item(), a.astype(np.float64).mean(), rtol=1e-5,
                                atol=1e-7)
-    b = a.reshape(1024, 1024)
+    b = rng.standard_normal((1030, 1030)).astype(np.float32)
     assert_close(fw.tensor(b).sum(0), b.astype(np.float64).sum(0), rtol=1e-5, atol=1e-4)
     assert_close(fw.tensor(b).sum(1), b.astype(np.float64).sum(1), rtol=1e-5, atol=1e-4)
     assert_close(fw.tensor(b).amax(1), b.max(1))
@@ -125,6 +125,6 @@ def test_softmax_stable_for_large_inputs():
 
 
 def test_softmax_parallel_path(rng):
-    a = rng.standard_normal((512, 100)).astype(np.float32)
+    a = rng.standard_normal((2100, 500)).astype(np.float32)  # above PARALLEL_MIN_WORK
     e = np.exp(a - a.max(1, keepdims=True))
     assert_close(fw.tensor(a).softmax(1), e / e.sum(1, keepdims=True), rtol=1e-5, atol=1e-7)
