@@ -41,8 +41,11 @@ def im2col(cols, x, kh, kw, stride, padding):
                     s0 = x0 + ih * W - padding + j
                     for ow in range(lo):
                         cf[o0 + ow] = 0
-                    for ow in range(lo, hi):
-                        cf[o0 + ow] = xf[s0 + ow * stride]
+                    if stride == 1:  # a contiguous run: a slice copy vectorizes
+                        cf[o0 + lo:o0 + hi] = xf[s0 + lo:s0 + hi]
+                    else:
+                        for ow in range(lo, hi):
+                            cf[o0 + ow] = xf[s0 + ow * stride]
                     for ow in range(hi, OW):
                         cf[o0 + ow] = 0
 
@@ -75,39 +78,45 @@ def col2im(grad_x, cols, kh, kw, stride, padding):
                         continue
                     s0 = x0 + ih * W - padding + j
                     o0 = c0 + oh * OW
-                    for ow in range(lo, hi):
-                        gf[s0 + ow * stride] += cf[o0 + ow]
+                    if stride == 1:
+                        dst, src = gf[s0 + lo:s0 + hi], cf[o0 + lo:o0 + hi]
+                        for q in range(hi - lo):
+                            dst[q] += src[q]
+                    else:
+                        for ow in range(lo, hi):
+                            gf[s0 + ow * stride] += cf[o0 + ow]
 
 
 @cpu_kernel(size_arg=2)
 def max_pool2d(out, index, x, kh, kw, stride, padding):
     """out[n, c, oh, ow] = max of the window; index = its flat position ih*W + iw.
 
-    Padding counts as -inf. Loop nest: for (n, c) in prange(N*C): for oh, ow: window.
-    Shapes: x (N, C, H, W); out, index (N, C, OH, OW), index int64.
+    Padding counts as -inf; a NaN in the window wins. Loop nest: for (n, c) in
+    prange(N*C): for oh, ow: window. Shapes: x (N, C, H, W); out, index
+    (N, C, OH, OW), index int64.
     """
     N, C, H, W = x.shape
     OH, OW = out.shape[2], out.shape[3]
     for t in prange(N * C):
         n, c = t // C, t % C
-        plane = x[n, c]
+        plane, o, ix = x[n, c], out[n, c], index[n, c]
         for oh in range(OH):
             for ow in range(OW):
-                best = -1
-                best_v = plane[0, 0]
-                for i in range(kh):
-                    ih = oh * stride - padding + i
-                    if ih < 0 or ih >= H:
-                        continue
-                    for j in range(kw):
-                        iw = ow * stride - padding + j
-                        if iw < 0 or iw >= W:
-                            continue
-                        v = plane[ih, iw]
-                        if best < 0 or v > best_v or v != v:
-                            best, best_v = ih * W + iw, v
-                out[n, c, oh, ow] = best_v
-                index[n, c, oh, ow] = best
+                i_lo, j_lo = oh * stride - padding, ow * stride - padding
+                i_hi, j_hi = i_lo + kh, j_lo + kw
+                if padding:  # clip the window to the image; unpadded windows fit
+                    i_lo, j_lo = max(0, i_lo), max(0, j_lo)
+                    i_hi, j_hi = min(H, i_hi), min(W, j_hi)
+                bi, bj = i_lo, j_lo
+                best_v = plane[bi, bj]
+                for i in range(i_lo, i_hi):
+                    for j in range(j_lo, j_hi):
+                        v = plane[i, j]
+                        # One comparison in the common case; NaN replaces and then sticks.
+                        if not (v <= best_v) and best_v == best_v:
+                            bi, bj, best_v = i, j, v
+                o[oh, ow] = best_v
+                ix[oh, ow] = bi * W + bj
 
 
 @cpu_kernel(size_arg=0)
