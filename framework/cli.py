@@ -2,6 +2,7 @@
 import argparse
 import sys
 
+from .benchmark.cli import BenchError
 from .training.cli import UsageError
 
 
@@ -43,6 +44,8 @@ def build_parser():
     info.set_defaults(run=_info)
     from .training import cli as train_cli
     train_cli.add_parser(sub)
+    from .benchmark import cli as bench_cli
+    bench_cli.add_parser(sub)
     return parser
 
 
@@ -63,7 +66,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, TypeError, RuntimeError, OSError, UsageError) as exc:
+    except (ValueError, TypeError, RuntimeError, OSError, UsageError, BenchError) as exc:
         print(f"numbagrad {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

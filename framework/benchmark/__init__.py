@@ -1,0 +1,1 @@
+"""``numbagrad bench``: benchmark suites against PyTorch and NumPy (see cli.py)."""

@@ -1,0 +1,80 @@
+"""Suite ``ops``: per-op overhead, elementwise and reduction throughput, matmul."""
+import numpy as np
+
+import framework as fw
+
+from . import refs
+from .core import Case
+
+
+def _tiny_step(against, torch):
+    rng = np.random.default_rng(0)
+    a_np = rng.standard_normal(64).astype(np.float32)
+    b_np = rng.standard_normal(64).astype(np.float32)
+    a = fw.tensor(a_np, requires_grad=True)
+    b = fw.tensor(b_np, requires_grad=True)
+
+    def ours():
+        a.grad = b.grad = None
+        ((a * b + a).exp() * b).sum().backward()
+
+    torch_impl = None
+    if torch is not None:
+        ta = torch.tensor(a_np, requires_grad=True)
+        tb = torch.tensor(b_np, requires_grad=True)
+
+        def torch_impl():
+            ta.grad = tb.grad = None
+            ((ta * tb + ta).exp() * tb).sum().backward()
+
+    return Case("ops", "tiny step: ((a*b+a).exp()*b).sum().backward(), 64 elements",
+                {"numbagrad": ours}), torch_impl
+
+
+def _label(n):
+    return f"{n >> 20}M" if n >= 1 << 20 else f"{n >> 10}K" if n >= 1 << 10 else str(n)
+
+
+def _elementwise_cases(n, rng, against, torch, missing):
+    """Memory-bound cases on ``n`` elements. Built in a function of their own so that
+    every closure binds this size's arrays (a loop variable would bind the last ones)."""
+    x_np = rng.standard_normal(n).astype(np.float32)
+    y_np = rng.standard_normal(n).astype(np.float32)
+    x, y = fw.tensor(x_np), fw.tensor(y_np)
+    tx, ty = (torch.from_numpy(x_np), torch.from_numpy(y_np)) if torch else (None, None)
+    specs = [
+        ("add", 12 * n, lambda: x + y, lambda: tx + ty, lambda: np.add(x_np, y_np)),
+        ("relu", 8 * n, lambda: x.relu(), lambda: tx.relu(), lambda: np.maximum(x_np, 0)),
+        ("mul+exp", 20 * n, lambda: (x * y).exp(), lambda: (tx * ty).exp(),
+         lambda: np.exp(x_np * y_np)),
+        ("sum", 4 * n, lambda: x.sum(), lambda: tx.sum(), lambda: x_np.sum()),
+    ]
+    out = []
+    for name, nbytes, ours, theirs, numpy_impl in specs:
+        case = Case("ops", f"{name}, {_label(n)} float32", {"numbagrad": ours}, bytes=nbytes)
+        out.append(refs.add_refs(case, against, theirs if torch else None, numpy_impl, missing))
+    return out
+
+
+def cases(against, scale=1.0, torch_missing=None):
+    torch, missing = refs.torch_module(against)
+    missing = missing or torch_missing
+    out = []
+    case, torch_impl = _tiny_step(against, torch)
+    out.append(refs.add_refs(case, against, torch_impl, None, missing))
+    sizes = [1 << 20, 1 << 24] if scale >= 1 else [max(256, int((1 << 20) * scale))]
+    rng = np.random.default_rng(0)
+    for n in sizes:
+        out.extend(_elementwise_cases(n, rng, against, torch, missing))
+    dims = [256, 1024] if scale >= 1 else [max(8, int(256 * scale))]
+    for d in dims:
+        a_np = rng.standard_normal((d, d)).astype(np.float32)
+        b_np = rng.standard_normal((d, d)).astype(np.float32)
+        a, b = fw.tensor(a_np), fw.tensor(b_np)
+        ta, tb = (torch.from_numpy(a_np), torch.from_numpy(b_np)) if torch else (None, None)
+        case = Case("ops", f"matmul {d}x{d}x{d} float32", {"numbagrad": lambda a=a, b=b: a @ b},
+                    flops=2.0 * d ** 3)
+        theirs = (lambda ta=ta, tb=tb: ta @ tb) if torch else None
+        out.append(refs.add_refs(case, against, theirs,
+                                 lambda a_np=a_np, b_np=b_np: a_np @ b_np, missing))
+    return out
