@@ -2,8 +2,7 @@
 import argparse
 import sys
 
-from .benchmark.cli import BenchError
-from .training.cli import UsageError
+from .command import CommandError
 
 
 def _info(args):
@@ -66,7 +65,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, TypeError, RuntimeError, OSError, UsageError, BenchError) as exc:
+    except (ValueError, TypeError, RuntimeError, OSError, CommandError) as exc:
         print(f"numbagrad {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -10,7 +10,6 @@ engine copies where one array would reach two destinations.
 from ..device import kernels_for
 from . import engine
 
-
 _TENSOR = []
 
 

@@ -1,19 +1,14 @@
 """``numbagrad bench``: the benchmark suites as a command."""
 import datetime
 import json
-import os
 import shlex
 import sys
 
 from .. import io as fw_io
-from ..device import Device, kernels_for
+from ..command import CommandError, require_device, require_matplotlib, require_output_dirs
 from . import core, peaks
 
 SUITES = ("ops", "layers", "mnist", "startup")
-
-
-class BenchError(Exception):
-    """Bad flags or environment: reported as one line, exit status 2."""
 
 
 def add_parser(sub):
@@ -40,29 +35,20 @@ def add_parser(sub):
 
 
 def _validate(args):
-    if args.device == "cuda":
-        try:
-            kernels_for(Device("cuda"))
-        except RuntimeError as exc:
-            raise BenchError(f"--device cuda: {exc}") from None
+    require_device(args.device)
     if args.repeat < 1:
-        raise BenchError(f"--repeat must be at least 1, got {args.repeat}")
+        raise CommandError(f"--repeat must be at least 1, got {args.repeat}")
     if not 0 < args.scale <= 1:
-        raise BenchError(f"--scale must be in (0, 1], got {args.scale}")
+        raise CommandError(f"--scale must be in (0, 1], got {args.scale}")
     against = {a.strip() for a in args.against.split(",") if a.strip()} - {"none"}
     unknown = against - set(core.REFERENCES)
     if unknown:
-        raise BenchError(f"--against: unknown reference(s) {', '.join(sorted(unknown))}; "
+        raise CommandError(f"--against: unknown reference(s) {', '.join(sorted(unknown))}; "
                          "use torch, numpy or none")
-    for flag in ("json", "plot", "markdown"):
-        path = getattr(args, flag)
-        if path is not None and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise BenchError(f"--{flag} {path}: directory does not exist")
+    require_output_dirs({"--json": args.json, "--plot": args.plot,
+                         "--markdown": args.markdown})
     if args.plot is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise BenchError("--plot needs matplotlib: pip install 'numbagrad[plot]'") from None
+        require_matplotlib("--plot")
     return against
 
 
@@ -97,7 +83,7 @@ def run(args, argv=None):
     against = _validate(args)
     threads = args.threads or numba.config.NUMBA_NUM_THREADS
     if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
-        raise BenchError(f"--threads must be in [1, {numba.config.NUMBA_NUM_THREADS}], "
+        raise CommandError(f"--threads must be in [1, {numba.config.NUMBA_NUM_THREADS}], "
                          f"got {threads}")
     _set_threads(threads, against)
     suites = SUITES if args.suite == "all" else (args.suite,)

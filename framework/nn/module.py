@@ -2,7 +2,6 @@
 from collections import OrderedDict
 
 from ..device import as_device
-
 from .parameter import Parameter
 
 

@@ -6,8 +6,9 @@ import signal
 import sys
 
 from .. import io as fw_io
+from ..command import CommandError, require_device, require_matplotlib, require_output_dirs
 from ..data import MNIST, DataLoader
-from ..device import Device, kernels_for
+from ..device import Device
 from ..nn import functional as F
 from ..optim import SGD, Adam, AdamW
 from ..progress import Progress
@@ -18,10 +19,6 @@ from .loop import Stop, TrainState, fit
 from .models import MODELS
 
 INTERRUPT_PATH = "numbagrad-interrupted.safetensors"
-
-
-class UsageError(Exception):
-    """Bad flags or inputs: reported as one line, exit status 2, nothing written."""
 
 
 def _positive_int(text):
@@ -78,29 +75,14 @@ def add_parser(sub):
     return p
 
 
-def _check_output_path(path, flag):
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise UsageError(f"{flag} {path}: directory {directory} does not exist")
-
-
 def _validate(args):
-    if args.device == "cuda":
-        try:
-            kernels_for(Device("cuda"))
-        except RuntimeError as exc:
-            raise UsageError(f"--device cuda: {exc}") from None
+    require_device(args.device)
     if args.resume is not None and not os.path.isfile(args.resume):
-        raise UsageError(f"--resume {args.resume}: no such file")
-    for flag in ("out", "metrics_json", "plot"):
-        path = getattr(args, flag)
-        if path is not None:
-            _check_output_path(path, "--" + flag.replace("_", "-"))
+        raise CommandError(f"--resume {args.resume}: no such file")
+    require_output_dirs({"--out": args.out, "--metrics-json": args.metrics_json,
+                         "--plot": args.plot})
     if args.plot is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise UsageError("--plot needs matplotlib: pip install 'numbagrad[plot]'") from None
+        require_matplotlib("--plot")
 
 
 def _config(args):
@@ -130,7 +112,7 @@ def run(args):
         try:
             resume = read_checkpoint(args.resume)
         except (ValueError, OSError) as exc:
-            raise UsageError(f"--resume: {exc}") from None
+            raise CommandError(f"--resume: {exc}") from None
     config = resume[1]["config"] if resume else _config(args)
     train_set = MNIST(args.data_dir, train=True, download=args.download)
     test_set = MNIST(args.data_dir, train=False, download=args.download)

@@ -4,9 +4,16 @@ Images are (N, C, H, W), C-contiguous. Threads split the N*C image planes, so ea
 thread reads and writes only its own planes (col2im and the pooling backward
 accumulate within a plane, never across threads).
 """
-from numba import prange
+from numba import njit, prange
 
 from ._compile import cpu_kernel
+
+
+@njit(inline="always", cache=True)
+def _valid_columns(OW, W, j, stride, padding):
+    """[lo, hi): the output columns whose input column ow*stride - padding + j is in [0, W)."""
+    lo = min(OW, max(0, (padding - j + stride - 1) // stride))
+    return lo, max(lo, min(OW, (W - 1 + padding - j) // stride + 1))
 
 
 @cpu_kernel(size_arg=0)
@@ -28,9 +35,7 @@ def im2col(cols, x, kh, kw, stride, padding):
         for i in range(kh):
             for j in range(kw):
                 c0 = (n * K + (c * kh + i) * kw + j) * L
-                # Output columns whose input column ow*stride - padding + j is inside [0, W).
-                lo = min(OW, max(0, (padding - j + stride - 1) // stride))
-                hi = max(lo, min(OW, (W - 1 + padding - j) // stride + 1))
+                lo, hi = _valid_columns(OW, W, j, stride, padding)
                 for oh in range(OH):
                     o0 = c0 + oh * OW
                     ih = oh * stride - padding + i
@@ -70,8 +75,7 @@ def col2im(grad_x, cols, kh, kw, stride, padding):
         for i in range(kh):
             for j in range(kw):
                 c0 = (n * K + (c * kh + i) * kw + j) * L
-                lo = min(OW, max(0, (padding - j + stride - 1) // stride))
-                hi = max(lo, min(OW, (W - 1 + padding - j) // stride + 1))
+                lo, hi = _valid_columns(OW, W, j, stride, padding)
                 for oh in range(OH):
                     ih = oh * stride - padding + i
                     if ih < 0 or ih >= H:

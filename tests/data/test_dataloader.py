@@ -3,8 +3,15 @@ import numpy as np
 import pytest
 
 import framework as fw
-from framework.data import (BatchSampler, DataLoader, Dataset, RandomSampler, Subset,
-                            TensorDataset, random_split)
+from framework.data import (
+    BatchSampler,
+    DataLoader,
+    Dataset,
+    RandomSampler,
+    Subset,
+    TensorDataset,
+    random_split,
+)
 
 
 def _ds(n=10):

@@ -7,8 +7,7 @@ import numpy as np
 
 from kernels import opcodes
 
-from .shapes import (broadcast_shapes, contiguous_strides, rank4_plan, reduce_plan,
-                     reduced_shape)
+from .shapes import broadcast_shapes, contiguous_strides, rank4_plan, reduce_plan, reduced_shape
 
 _STRIDE_DTYPE = np.int64
 

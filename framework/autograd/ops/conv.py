@@ -20,6 +20,11 @@ def out_size(size, k, stride, padding):
     return (size + 2 * padding - k) // stride + 1
 
 
+def _pooled_shape(shape, kernel, stride, padding):
+    n, c, h, w = shape
+    return (n, c, out_size(h, kernel, stride, padding), out_size(w, kernel, stride, padding))
+
+
 class Conv2d(Function):
     """y = W (O, C*kh*kw) @ im2col(x) + b, per image."""
 
@@ -68,8 +73,7 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding):
         k = ctx.kernels
-        n, c, h, w = x.shape
-        shape = (n, c, out_size(h, kernel, stride, padding), out_size(w, kernel, stride, padding))
+        shape = _pooled_shape(x.shape, kernel, stride, padding)
         out = k.empty(shape, x.dtype)
         index = k.empty(shape, np.int64)
         k.max_pool2d(out, index, x, kernel, kernel, stride, padding)
@@ -87,9 +91,7 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding):
         k = ctx.kernels
-        n, c, h, w = x.shape
-        shape = (n, c, out_size(h, kernel, stride, padding), out_size(w, kernel, stride, padding))
-        out = k.empty(shape, x.dtype)
+        out = k.empty(_pooled_shape(x.shape, kernel, stride, padding), x.dtype)
         k.avg_pool2d(out, x, kernel, kernel, stride, padding)
         ctx.geometry = (x.shape, kernel, stride, padding)
         return out
