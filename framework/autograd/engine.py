@@ -1,11 +1,17 @@
 """The backward pass, and grad mode (the only ambient state in numbagrad)."""
 import threading
 
-_state = threading.local()
+class _State(threading.local):
+    # A class default: a thread that never set the mode reads it without the slow
+    # missing-attribute path of getattr(local, name, default).
+    enabled = True
+
+
+_state = _State()
 
 
 def is_grad_enabled():
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def set_grad_enabled(mode):
@@ -143,7 +149,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, accumulate
             where no path leads), instead of or besides accumulating into ``.grad``.
         accumulate: add the gradients of leaves into their ``.grad``.
     """
-    from ..tensor import Tensor
+    from ..tensor import Tensor  # tensor.py imports this module
 
     router = _Router(None if capture is None else {id(t) for t in capture})
     nodes = []
@@ -157,7 +163,10 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, accumulate
         if node.freed:
             raise _freed_error(node)
         grads_out = router.take(node)
-        if any(g is None for g in grads_out):
+        if node.n_outputs == 1:
+            if grads_out[0] is None:
+                continue
+        elif any(g is None for g in grads_out):
             if all(g is None for g in grads_out):
                 continue
             grads_out = [g if g is not None else _zeros_like_output(node, i)

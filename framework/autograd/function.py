@@ -69,7 +69,7 @@ class Function:
             if isinstance(arg, Tensor):
                 if device is None:
                     device = arg.device
-                elif arg.device != device:
+                elif arg.device is not device and arg.device != device:
                     raise RuntimeError(
                         f"{cls.__name__}: expected all tensors on one device, found "
                         f"{device} and {arg.device}")
@@ -83,7 +83,8 @@ class Function:
         out = cls.forward(ctx, *raw)
         if record:
             ctx.fn = cls
-            ctx.inputs = tuple(a if n else None for a, n in zip(args, needs))
+            ctx.inputs = args if all(needs) else tuple(
+                a if n else None for a, n in zip(args, needs))
         device = ctx.out_device
         if isinstance(out, tuple):
             ctx.n_outputs = len(out)

@@ -53,7 +53,7 @@ class Binary(Function):
         a, b = ctx.saved
         shape = g.shape
         a_, b_, (g4, (a4, b4)) = arrays.rank4(k, shape, a, b)
-        none = k.empty((0, 0, 0, 0), g.dtype)
+        none = _no_grad_array(k, g.dtype)
         grad_a = k.empty(shape, g.dtype) if need_a else None
         grad_b = k.empty(shape, g.dtype) if need_b else None
         if g.size:
@@ -62,6 +62,17 @@ class Binary(Function):
                           g.reshape(g4), a_.reshape(a4), b_.reshape(b4), code)
         return (None if grad_a is None else arrays.sum_to_shape(k, grad_a, a.shape),
                 None if grad_b is None else arrays.sum_to_shape(k, grad_b, b.shape), None)
+
+
+_NO_GRAD = {}
+
+
+def _no_grad_array(k, dtype):
+    """A cached size-0 rank-4 array: tells ``binary_grad`` to skip that input."""
+    key = (k.NAME, dtype)
+    if key not in _NO_GRAD:
+        _NO_GRAD[key] = k.empty((0, 0, 0, 0), dtype)
+    return _NO_GRAD[key]
 
 
 class Unary(Function):

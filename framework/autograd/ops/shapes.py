@@ -105,11 +105,16 @@ def reduce_plan(shape, dims):
     return perm, (prod(shape[d] for d in kept), prod(shape[d] for d in red), 1)
 
 
-def reduced_shape(shape, dims, keepdim):
-    """The shape after reducing ``dims`` of ``shape``."""
+@_memo
+def _reduced_shape(shape, dims, keepdim):
     if keepdim:
         return tuple(1 if d in dims else n for d, n in enumerate(shape))
     return tuple(n for d, n in enumerate(shape) if d not in dims)
+
+
+def reduced_shape(shape, dims, keepdim):
+    """The shape after reducing ``dims`` of ``shape``."""
+    return _reduced_shape(tuple(shape), frozenset(dims), bool(keepdim))
 
 
 @_memo
