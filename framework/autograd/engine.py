@@ -1,6 +1,7 @@
 """The backward pass, and grad mode (the only ambient state in numbagrad)."""
 import threading
 
+
 class _State(threading.local):
     # A class default: a thread that never set the mode reads it without the slow
     # missing-attribute path of getattr(local, name, default).
