@@ -10,7 +10,6 @@ from .autograd import (enable_grad, grad, is_grad_enabled, no_grad, set_grad_ena
 from .autograd.ops.elementwise import (abs, add, clamp, div, exp, gelu, log, maximum, minimum,
                                        mul, neg, pow, relu, sigmoid, sign, sqrt, sub, tanh,
                                        where)
-from .autograd.ops.indexing import getitem
 from .autograd.ops.matmul import matmul
 from .autograd.ops.movement import (cat, chunk, expand, flatten, permute, reshape, split,
                                     squeeze, stack, transpose, unsqueeze)
@@ -20,9 +19,9 @@ from .autograd.ops.softmax import log_softmax, logsumexp, softmax
 from .creation import (arange, empty, empty_like, from_numpy, full, full_like, ones,
                        ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like)
 from .device import Device
-from .io import load, save
 from .device import as_device as device
 from .dtype import DType, bool_ as bool, float32, float64, int32, int64, uint8
+from .io import load, save
 from .random import Generator, manual_seed
 from .tensor import Tensor
 from .threads import get_num_threads, set_num_threads
@@ -34,4 +33,3 @@ long = int64
 __version__ = "0.1.0"
 
 clip = clamp
-del getitem
