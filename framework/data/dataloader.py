@@ -101,25 +101,21 @@ class _Prefetcher:
     def _run(self, source):
         try:
             for item in source:
-                while not self._stop.is_set():
-                    try:
-                        self._queue.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if self._stop.is_set():
+                if not self._put(item):
                     return
-            self._put_final(_END)
+            self._put(_END)
         except BaseException as exc:  # handed to the consumer, raised there
-            self._put_final(exc)
+            self._put(exc)
 
-    def _put_final(self, item):
+    def _put(self, item):
+        """Queue ``item``, waiting for room; False if the consumer stopped meanwhile."""
         while not self._stop.is_set():
             try:
                 self._queue.put(item, timeout=0.1)
-                return
+                return True
             except queue.Full:
                 continue
+        return False
 
     def __iter__(self):
         return self

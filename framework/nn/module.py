@@ -3,6 +3,7 @@ from collections import OrderedDict
 
 from ..device import as_device
 from .parameter import Parameter
+from .utils import zero_grad_
 
 
 class Module:
@@ -105,12 +106,7 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none=True):
-        for p in self.parameters():
-            if p.grad is not None:
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.zero_()
+        zero_grad_(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad=True):
         for p in self.parameters():

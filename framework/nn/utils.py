@@ -4,6 +4,16 @@ import math
 from ..autograd.engine import no_grad
 
 
+def zero_grad_(parameters, set_to_none=True):
+    """Drop (``set_to_none``) or zero the gradients of ``parameters``."""
+    for p in parameters:
+        if p.grad is not None:
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad.zero_()
+
+
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
     """Scale gradients in place so that their joint 2-norm is at most ``max_norm``.
 

@@ -3,6 +3,7 @@ import copy
 
 import numpy as np
 
+from ..nn.utils import zero_grad_
 from ..tensor import Tensor
 
 
@@ -43,13 +44,7 @@ class Optimizer:
             raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
 
     def zero_grad(self, set_to_none=True):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    if set_to_none:
-                        p.grad = None
-                    else:
-                        p.grad.zero_()
+        zero_grad_(self._params(), set_to_none)
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient (one kernel each)."""

@@ -10,6 +10,14 @@ from ._compile import cpu_kernel
 
 
 @njit(inline="always", cache=True)
+def _cols_geometry(cols, W, kw, stride, padding):
+    """(K, L, OH, OW) of an im2col buffer for images of width W."""
+    K, L = cols.shape[1], cols.shape[2]
+    OW = (W + 2 * padding - kw) // stride + 1
+    return K, L, (L // OW if OW > 0 else 0), OW
+
+
+@njit(inline="always", cache=True)
 def _valid_columns(OW, W, j, stride, padding):
     """[lo, hi): the output columns whose input column ow*stride - padding + j is in [0, W)."""
     lo = min(OW, max(0, (padding - j + stride - 1) // stride))
@@ -25,9 +33,7 @@ def im2col(cols, x, kh, kw, stride, padding):
     building a view per 14-element run cost more than the copy itself.
     """
     N, C, H, W = x.shape
-    K, L = cols.shape[1], cols.shape[2]
-    OW = (W + 2 * padding - kw) // stride + 1
-    OH = L // OW if OW > 0 else 0
+    K, L, OH, OW = _cols_geometry(cols, W, kw, stride, padding)
     xf, cf = x.reshape(-1), cols.reshape(-1)
     for t in prange(N * C):
         n, c = t // C, t % C
@@ -63,9 +69,7 @@ def col2im(grad_x, cols, kh, kw, stride, padding):
     for i, j, oh, ow: accumulate. Shapes as in ``im2col``; flat offsets as there.
     """
     N, C, H, W = grad_x.shape
-    K, L = cols.shape[1], cols.shape[2]
-    OW = (W + 2 * padding - kw) // stride + 1
-    OH = L // OW if OW > 0 else 0
+    K, L, OH, OW = _cols_geometry(cols, W, kw, stride, padding)
     gf, cf = grad_x.reshape(-1), cols.reshape(-1)
     for t in prange(N * C):
         n, c = t // C, t % C
