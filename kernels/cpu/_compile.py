@@ -16,12 +16,14 @@ from numba import njit
 PARALLEL_MIN_WORK = 1 << 20
 
 
-def cpu_kernel(size_arg=0, fastmath=False):
+def cpu_kernel(size_arg=0, fastmath=False, parallel_min=None):
     """Compile ``fn`` serially and in parallel; call the one that fits the work size.
 
     Args:
         size_arg: index of the argument whose ``size`` measures the work.
         fastmath: passed to Numba (``{"reassoc"}`` lets sum loops vectorize).
+        parallel_min: elements from which the parallel build runs, for kernels doing
+            much more work per element than a copy (default ``PARALLEL_MIN_WORK``).
     """
 
     def wrap(fn):
@@ -34,7 +36,8 @@ def cpu_kernel(size_arg=0, fastmath=False):
 
         @functools.wraps(fn)
         def dispatch(*args):
-            if args[size_arg].size >= PARALLEL_MIN_WORK:
+            threshold = PARALLEL_MIN_WORK if parallel_min is None else parallel_min
+            if args[size_arg].size >= threshold:
                 return parallel(*args)
             return serial(*args)
 

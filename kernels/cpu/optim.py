@@ -51,7 +51,10 @@ def _adam_one(param, grad, exp_avg, exp_avg_sq, i, decay, l2, betas, eps, step_s
     return v_hat
 
 
-@cpu_kernel(size_arg=0)
+# The parallel build of this loop vectorizes where the serial one does not (measured on
+# 401K float32 parameters, 2 threads: 0.12 ms parallel, 1.32 ms serial; at 64K: 18 us vs
+# 242 us), which outweighs waking the thread pool well below the default threshold.
+@cpu_kernel(size_arg=0, parallel_min=1 << 13)
 def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
               weight_decay, step, decoupled):
     """Adam (``decoupled`` False, L2 decay) or AdamW (decoupled decay), in place.
