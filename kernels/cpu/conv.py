@@ -146,6 +146,13 @@ def max_pool2d_grad(grad_x, grad_out, index):
                 plane[index[n, c, oh, ow]] += grad_out[n, c, oh, ow]
 
 
+@njit(inline="always", cache=True)
+def _window(o, k, stride, padding, size):
+    """[lo, hi): the input positions of output position ``o``'s window inside [0, size)."""
+    start = o * stride - padding
+    return max(0, start), min(size, start + k)
+
+
 @cpu_kernel(size_arg=1)
 def avg_pool2d(out, x, kh, kw, stride, padding):
     """out[n, c, oh, ow] = mean of the window, zero padding counted (PyTorch's default).
@@ -160,14 +167,12 @@ def avg_pool2d(out, x, kh, kw, stride, padding):
         plane = x[n, c]
         for oh in range(OH):
             for ow in range(OW):
+                i_lo, i_hi = _window(oh, kh, stride, padding, H)
+                j_lo, j_hi = _window(ow, kw, stride, padding, W)
                 acc = 0.0
-                for i in range(kh):
-                    ih = oh * stride - padding + i
-                    if 0 <= ih < H:
-                        for j in range(kw):
-                            iw = ow * stride - padding + j
-                            if 0 <= iw < W:
-                                acc += plane[ih, iw]
+                for ih in range(i_lo, i_hi):
+                    for iw in range(j_lo, j_hi):
+                        acc += plane[ih, iw]
                 out[n, c, oh, ow] = acc * inv
 
 
@@ -186,10 +191,8 @@ def avg_pool2d_grad(grad_x, grad_out, kh, kw, stride, padding):
         for oh in range(OH):
             for ow in range(OW):
                 g = grad_out[n, c, oh, ow] * inv
-                for i in range(kh):
-                    ih = oh * stride - padding + i
-                    if 0 <= ih < H:
-                        for j in range(kw):
-                            iw = ow * stride - padding + j
-                            if 0 <= iw < W:
-                                plane[ih, iw] += g
+                i_lo, i_hi = _window(oh, kh, stride, padding, H)
+                j_lo, j_hi = _window(ow, kw, stride, padding, W)
+                for ih in range(i_lo, i_hi):
+                    for iw in range(j_lo, j_hi):
+                        plane[ih, iw] += g
