@@ -12,16 +12,26 @@ from .shapes import broadcast_shapes, contiguous_strides, rank4_plan, reduce_pla
 _STRIDE_DTYPE = np.int64
 
 
+def _strided_args(shape, strides):
+    """``shape`` and ``strides`` as the kernels' int64 vectors; a 0-d view is one element."""
+    if not shape:
+        shape, strides = (1,), (0,)
+    return np.asarray(shape, _STRIDE_DTYPE), np.asarray(strides, _STRIDE_DTYPE)
+
+
 def strided_copy(k, x, shape, strides, offset=0):
     """A new contiguous array of ``shape`` reading ``x``'s flat data at ``offset`` + strides."""
     out = k.empty(shape, x.dtype)
-    if out.size == 0:
-        return out
-    if not shape:  # a 0-d result is one element
-        shape, strides = (1,), (0,)
-    k.strided_gather(out.reshape(-1), x.reshape(-1), np.asarray(shape, _STRIDE_DTYPE),
-                     np.asarray(strides, _STRIDE_DTYPE), offset)
+    if out.size:
+        k.strided_gather(out.reshape(-1), x.reshape(-1), *_strided_args(shape, strides), offset)
     return out
+
+
+def strided_write(k, out, x, shape, strides, offset=0):
+    """Write ``x`` (of ``shape``) into ``out``'s flat data at ``offset`` + strides, in place:
+    the inverse of ``strided_copy``. The positions must be distinct."""
+    if x.size:
+        k.strided_scatter(out.reshape(-1), x.reshape(-1), *_strided_args(shape, strides), offset)
 
 
 def expand(k, x, shape):

@@ -27,11 +27,7 @@ class StridedIndex(Function):
         k = ctx.kernels
         shape, strides, offset = ctx.view
         grad = k.zeros(ctx.in_shape, g.dtype)
-        if g.size:
-            if not shape:
-                shape, strides = (1,), (0,)
-            k.strided_scatter(grad.reshape(-1), g.reshape(-1), np.asarray(shape, np.int64),
-                              np.asarray(strides, np.int64), offset)
+        arrays.strided_write(k, grad, g, shape, strides, offset)
         return grad, None, None, None
 
 

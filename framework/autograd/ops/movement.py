@@ -5,8 +5,6 @@ strided-gather kernel, and its backward the matching scatter or a reduction.
 """
 from math import prod
 
-import numpy as np
-
 from ...device import kernels_for
 from ...tensor import Tensor
 from ..function import Function
@@ -69,8 +67,7 @@ class Cat(Function):
         offset = 0
         for x in xs:
             piece = ((a, x.shape[dim], b), (total * b, b, 1), offset * b)
-            if x.size:
-                k.strided_scatter(out.reshape(-1), x.reshape(-1), *_vectors(*piece))
+            arrays.strided_write(k, out, x, *piece)
             ctx.pieces.append((piece, x.shape))
             offset += x.shape[dim]
         return out
@@ -131,10 +128,6 @@ class ToDevice(Function):
     def backward(ctx, g):
         source = kernels_for(ctx.out_device)
         return ctx.kernels.from_host(source.to_host(g), g.dtype), None
-
-
-def _vectors(shape, strides, offset):
-    return np.asarray(shape, np.int64), np.asarray(strides, np.int64), offset
 
 
 def _infer_shape(shape, numel, name):
