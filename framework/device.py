@@ -56,9 +56,7 @@ def kernels_for(device):
             try:
                 module = importlib.import_module("kernels.cuda")
             except ImportError as exc:
-                raise RuntimeError(
-                    f"device {device} is not available: this build of numbagrad has no "
-                    f"usable CUDA backend ({exc})") from None
+                raise RuntimeError(f"device {device} is not available: {exc}") from None
         else:
             module = importlib.import_module("kernels.cpu")
         _KERNELS[device.type] = module

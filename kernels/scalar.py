@@ -66,12 +66,12 @@ def abs_(x, alpha, beta):
 
 @scalar
 def sign(x, alpha, beta):
-    return (x > 0) - (x < 0)
+    return int(x > 0) - int(x < 0)
 
 
 @scalar
 def abs_grad(x, y, g, alpha, beta):
-    return g * ((x > 0) - (x < 0))
+    return g * (int(x > 0) - int(x < 0))
 
 
 @scalar

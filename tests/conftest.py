@@ -1,10 +1,16 @@
 import gzip
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import framework as fw
+
+# tests/cuda runs in its own process (tests/test_cuda_simulator.py starts it), because
+# the simulator must be switched on before Numba is first imported.
+if os.environ.get("NUMBAGRAD_TEST_CUDA") != "1":
+    collect_ignore = ["cuda"]
 
 
 @pytest.fixture

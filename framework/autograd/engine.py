@@ -102,6 +102,7 @@ class _Router:
         self.capture = capture
         self.captured = {}
         self.live = set()
+        self.storage_of = {}  # id(owned array) -> its storage id, whatever its device
 
     def _own(self, k, g):
         # Two destinations must never share memory: both may be added into in place.
@@ -111,6 +112,7 @@ class _Router:
             k.cast(out.reshape(-1), g.reshape(-1))
             g, sid = out, k.storage_id(out)
         self.live.add(sid)
+        self.storage_of[id(g)] = sid
         return g
 
     def _add(self, table, key, k, g):
@@ -136,7 +138,9 @@ class _Router:
         grads = [self.node_grads.pop((id(node), i), None) for i in range(node.n_outputs)]
         for g in grads:
             if g is not None:
-                self.live.discard(node.kernels.storage_id(g))
+                # Looked up, not recomputed: a node's outputs may live on another device
+                # than its inputs (a device copy), so node.kernels may not read ``g``.
+                self.live.discard(self.storage_of.pop(id(g), None))
         return grads
 
 

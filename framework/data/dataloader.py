@@ -38,7 +38,8 @@ class DataLoader:
     Args:
         shuffle: draw a new order each pass from ``generator`` (seeded, explicit).
         prefetch: batches prepared ahead on a background thread (0 = none).
-        device: where batches are placed (default: the CPU).
+        device: where batches are placed (default: the CPU). On a GPU, a data set with
+            in-memory arrays is copied to the device once and batches are gathered there.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, drop_last=False,
@@ -53,6 +54,7 @@ class DataLoader:
         self.collate_fn, self.prefetch = collate_fn, int(prefetch)
         self.device = as_device(device)
         self._skip = 0
+        self._resident = None  # (array ids, host arrays, device copies) on a GPU
 
     def __len__(self):
         return len(self.batch_sampler)
@@ -62,11 +64,21 @@ class DataLoader:
         restore the generator state of the epoch's start, then skip)."""
         self._skip = int(n_batches)
 
+    def _fast_arrays(self):
+        return None if self.collate_fn is not None else self.dataset.arrays()
+
+    def _on_device(self):
+        """Batches are gathered on the device from a resident copy of the data set."""
+        return self.device.type != "cpu" and self._fast_arrays() is not None
+
     def _batches(self):
-        arrays = None if self.collate_fn is not None else self.dataset.arrays()
+        arrays = self._fast_arrays()
         index_batches = self.batch_sampler.batches()[self._skip:]
         self._skip = 0
         k = kernels_for(self.device)
+        if self._on_device():
+            yield from self._device_batches(k, arrays, index_batches)
+            return
         for idx in index_batches:
             if arrays is not None:
                 yield tuple(Tensor._wrap(k.from_host(_gather(a, idx), a.dtype), self.device,
@@ -76,8 +88,31 @@ class DataLoader:
                 batch = collate([self.dataset[int(i)] for i in idx])
                 yield batch
 
+    def _device_batches(self, k, arrays, index_batches):
+        """The data set goes to the device once (kept while its arrays are the same
+        objects); each pass copies its whole index order there once, and each batch is
+        one ``gather_rows`` launch reading a slice of it: no host transfer per batch."""
+        key = tuple(id(a) for a in arrays)
+        if self._resident is None or self._resident[0] != key:
+            self._resident = (key, arrays, tuple(k.from_host(a, a.dtype) for a in arrays))
+        resident = self._resident[2]
+        if not index_batches:
+            return
+        order = k.from_host(np.concatenate(index_batches), np.int64)
+        start = 0
+        for idx in index_batches:
+            index = order[start:start + idx.size]
+            start += idx.size
+            batch = []
+            for a in resident:
+                out = k.empty((idx.size,) + tuple(a.shape[1:]), a.dtype)
+                k.gather_rows(out, a, index)
+                batch.append(Tensor._wrap(out, self.device, None, 0))
+            yield tuple(batch)
+
     def __iter__(self):
-        if self.prefetch <= 0:
+        # Device batches are asynchronous kernel launches already: no thread needed.
+        if self.prefetch <= 0 or self._on_device():
             return self._batches()
         return _Prefetcher(self._batches(), self.prefetch)
 

@@ -109,8 +109,26 @@ def unary(k, op, x, alpha=0.0, beta=0.0):
     return out
 
 
+_SCALARS = {}
+_SCALARS_MAX = 1024
+
+
 def scalar_array(k, value, np_dtype):
-    return k.from_host(np.asarray(value, dtype=np_dtype), np_dtype)
+    """A 0-d array holding ``value``, for a Python number mixed with a tensor.
+
+    Filled by a kernel, not copied from the host: on a GPU a host copy would wait for
+    every queued kernel. Arrays are cached per (backend, value, dtype): they are only
+    ever read, and training code repeats the same few constants every step.
+    """
+    key = (k.NAME, type(value), value, np.dtype(np_dtype))
+    out = _SCALARS.get(key)
+    if out is None:
+        if len(_SCALARS) >= _SCALARS_MAX:
+            _SCALARS.clear()
+        out = k.empty((), np_dtype)
+        k.fill(out.reshape(1), value)
+        _SCALARS[key] = out
+    return out
 
 
 def sum_dims(k, x, dims, keepdim=False, scale=1.0):

@@ -1,0 +1,26 @@
+"""CUDA kernels: ``@cuda.jit`` kernels with the names and arguments of ``kernels.cpu``.
+
+Imported only when a tensor goes to a CUDA device. Needs the ``numba-cuda`` package
+(``pip install numbagrad[cuda]``) and a GPU, or Numba's simulator
+(``NUMBA_ENABLE_CUDASIM=1`` set before Numba is imported). Every wrapper also takes
+``threads`` (threads per block, default ``_launch.DEFAULT_THREADS``).
+"""
+from ._available import require_cuda as _require_cuda
+
+if _require_cuda() == "gpu":
+    from . import _pool
+    _pool.install()
+
+from .conv import avg_pool2d, avg_pool2d_grad, col2im, im2col, max_pool2d, max_pool2d_grad  # noqa: E402
+from .data import gather_rows, normalize_u8  # noqa: E402
+from .elementwise import (axpy, binary, binary_grad, broadcast, cast, compare, fill,  # noqa: E402
+                          unary, unary_grad, where)
+from .loss import cross_entropy, cross_entropy_grad  # noqa: E402
+from .matmul import matmul  # noqa: E402
+from .memory import arange, empty, from_host, storage_id, to_host, zeros  # noqa: E402
+from .movement import gather_flat, scatter_add_flat, strided_gather, strided_scatter  # noqa: E402
+from .optim import adam_step, scale, sgd_step, sum_squares  # noqa: E402
+from .reduce import extremum_reduce, index_reduce_grad, sum_reduce  # noqa: E402
+from .softmax import logsumexp, logsumexp_grad, softmax, softmax_grad  # noqa: E402
+
+NAME = "cuda"

@@ -1,0 +1,50 @@
+"""Launch geometry shared by every CUDA kernel wrapper.
+
+Kernels loop grid-stride, so a launch never needs more than ``MAX_BLOCKS`` blocks:
+beyond that each thread takes several elements. Every public wrapper takes
+``threads`` (threads per block) as an argument whose default is ``DEFAULT_THREADS``.
+Both defaults can be set at import from the environment; the simulator tests set
+them tiny (8 threads, 4 blocks) so that multi-block, tail and grid-stride paths run
+on small inputs.
+"""
+import os
+
+from numba import cuda
+
+DEFAULT_THREADS = int(os.environ.get("NUMBAGRAD_CUDA_THREADS", "256"))
+MAX_BLOCKS = int(os.environ.get("NUMBAGRAD_CUDA_MAX_BLOCKS", "4096"))
+# Shared-memory reduction trees are sized for the largest block CUDA allows.
+MAX_THREADS = 1024
+
+# Numba warns of every launch of fewer than 128 blocks. A framework launches small
+# grids for small tensors by design, so the warning is off unless the user set it.
+if "NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS" not in os.environ:
+    try:
+        from numba.cuda.core import config as _cuda_config
+    except ImportError:  # older numba-cuda keeps Numba's own config
+        from numba.core import config as _cuda_config
+    _cuda_config.CUDA_LOW_OCCUPANCY_WARNINGS = 0
+
+# All CUDA kernels are compiled lazily per argument types and cached on disk.
+kernel = cuda.jit(cache=True)
+device = cuda.jit(device=True, cache=True)
+
+
+def blocks_for(n, threads):
+    """Blocks for ``n`` grid-stride work items: one item per thread up to MAX_BLOCKS."""
+    return max(1, min((n + threads - 1) // threads, MAX_BLOCKS))
+
+
+def launch(fn, n, threads, *args):
+    """Run ``fn`` over ``n`` work items (nothing when n == 0)."""
+    if n > 0:
+        fn[blocks_for(n, threads), threads](*args)
+
+
+def tree_threads(threads):
+    """``threads`` rounded down to a power of two in [1, MAX_THREADS], as the
+    shared-memory reduction trees halve the active threads each round."""
+    t = 1
+    while t * 2 <= min(threads, MAX_THREADS):
+        t *= 2
+    return t
