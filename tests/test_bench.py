@@ -118,6 +118,7 @@ def test_cli_mnist_and_startup_suites(tmp_path, mnist_subset_dir):
     (["--device", "cuda"], "--device cuda:"),
     (["--against", "jax"], "unknown reference(s) jax"),
     (["--repeat", "0"], "--repeat must be at least 1"),
+    (["--suite", "gpu"], "--suite gpu runs on --device cuda, not cpu"),
     (["--suite", "mnist", "--data-dir", "/nonexistent"], "MNIST files not found"),
 ])
 def test_cli_errors_are_one_line(args, message):

@@ -9,6 +9,7 @@ from ..command import CommandError, require_device, require_matplotlib, require_
 from . import core, peaks
 
 SUITES = ("ops", "layers", "mnist", "startup")
+GPU_SUITES = ("gpu",)  # run with --device cuda, where "all" means these
 
 
 def add_parser(sub):
@@ -16,7 +17,9 @@ def add_parser(sub):
                        description="Time numbagrad side by side with PyTorch eager and NumPy "
                                    "on the same inputs and thread count; report min and "
                                    "median, the ratio ours/reference, and a roofline column.")
-    p.add_argument("--suite", choices=SUITES + ("all",), default="all")
+    p.add_argument("--suite", choices=SUITES + GPU_SUITES + ("all",), default="all",
+                   help="suites (default all: the CPU suites, or with --device cuda the gpu "
+                        "suite)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--threads", type=int, default=None,
                    help="threads for us, BLAS and PyTorch (default: all cores)")
@@ -36,6 +39,10 @@ def add_parser(sub):
 
 def _validate(args):
     require_device(args.device)
+    if (args.suite in GPU_SUITES) != (args.device == "cuda") and args.suite != "all":
+        raise CommandError(f"--suite {args.suite} runs on --device "
+                           f"{'cuda' if args.suite in GPU_SUITES else 'cpu'}, not "
+                           f"{args.device}")
     if args.repeat < 1:
         raise CommandError(f"--repeat must be at least 1, got {args.repeat}")
     if not 0 < args.scale <= 1:
@@ -64,10 +71,12 @@ def _set_threads(n, against):
 
 
 def build_cases(suites, against, args, threads):
-    from . import layers, mnist, ops, startup
+    from . import gpu, layers, mnist, ops, startup
     out = []
     for suite in suites:
-        if suite == "ops":
+        if suite == "gpu":
+            out += gpu.cases(against, args.data_dir, args.download, args.scale)
+        elif suite == "ops":
             out += ops.cases(against, args.scale)
         elif suite == "layers":
             out += layers.cases(against, args.scale)
@@ -86,10 +95,14 @@ def run(args, argv=None):
         raise CommandError(f"--threads must be in [1, {numba.config.NUMBA_NUM_THREADS}], "
                          f"got {threads}")
     _set_threads(threads, against)
-    suites = SUITES if args.suite == "all" else (args.suite,)
+    if args.suite == "all":
+        suites = GPU_SUITES if args.device == "cuda" else SUITES
+    else:
+        suites = (args.suite,)
     facts = core.machine_facts(threads, args.device)
     print(f"numbagrad bench: {facts['cpu']}, {threads} threads; numba {facts['numba']}, "
-          f"numpy {facts['numpy']}, torch {facts['torch'] or 'not installed'}", flush=True)
+          f"numpy {facts['numpy']}, torch {facts['torch'] or 'not installed'}"
+          + (f"; GPU {facts['gpu']}" if facts.get("gpu") else ""), flush=True)
     measured = peaks.measure(args.scale)
     print(f"measured peaks: matmul {measured['matmul_gflops']:.1f} GFLOP/s, copy "
           f"{measured['copy_gbs']:.1f} GB/s", flush=True)

@@ -96,6 +96,9 @@ def machine_facts(threads, device):
             facts[mod] = __import__(mod).__version__
         except ImportError:
             facts[mod] = None
+    if device == "cuda":
+        import framework as fw
+        facts["gpu"] = fw.cuda.get_device_name()
     return facts
 
 
@@ -170,7 +173,8 @@ def markdown(doc):
     table = rows(doc)
     lines = [f"Command: `{doc['command']}`", "",
              f"Date: {doc['date']}. Machine: {m['cpu']}, {m['threads']} threads of "
-             f"{m['cores']} cores; numba {m['numba']}, numpy {m['numpy']}, torch {m['torch']}.",
+             f"{m['cores']} cores; numba {m['numba']}, numpy {m['numpy']}, torch {m['torch']}"
+             + (f"; GPU {m['gpu']}." if m.get("gpu") else "."),
              "",
              f"Measured peaks: matmul {p.get('matmul_gflops', 0):.1f} GFLOP/s "
              f"(float32 NumPy BLAS), copy {p.get('copy_gbs', 0):.1f} GB/s (read + write).",

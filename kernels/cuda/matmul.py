@@ -20,12 +20,14 @@ import types
 
 from numba import cuda
 
-from ._launch import DEFAULT_THREADS
+from ._launch import DEFAULT_THREADS, run
 
-# name: (BM, BN, BK, TM, TN). "large" for big products, "small" when large tiles would
-# leave SMs idle, "tiny" (16 threads) for launches asked to use fewer than 256 threads
-# (the simulator tests).
-TILES = {"large": (128, 128, 16, 8, 8), "small": (64, 64, 16, 4, 4), "tiny": (8, 8, 4, 2, 2)}
+# name: (BM, BN, BK, TM, TN), all 256 threads but "tiny". The largest tile that still
+# gives every SM a block is used: fewer FLOPs per load with smaller tiles, but the MNIST
+# shapes (128 x 512) make only 4 blocks of "large". "tiny" (16 threads) serves launches
+# asked to use fewer than 256 threads (the simulator tests).
+TILES = {"large": (128, 128, 16, 8, 8), "small": (64, 64, 16, 4, 4), "narrow": (32, 32, 16, 2, 2),
+         "tiny": (8, 8, 4, 2, 2)}
 # Padding of the shared A tile's rows, so that the transposing stores of a
 # non-transposed ``a`` hit distinct banks.
 _PAD_A = 4
@@ -47,22 +49,25 @@ def _pos_b(s, trans_b):
     return e // BN, e % BN  # b[k, n]
 
 
-def _load_a(a, za, m0, k0, s, trans_a, M, K):
-    """This thread's ``s``-th element of op(a)'s tile at (m0, k0); 0 outside op(a)."""
+def _load_a(dst, s, a, za, m0, k0, trans_a, M, K):
+    """dst[s] = this thread's ``s``-th element of op(a)'s tile at (m0, k0); 0 outside.
+    (Stored, not returned: a returned 0 would widen float32 loads to float64.)"""
     mm, kk = pos_a(s, trans_a)
     m, k = m0 + mm, k0 + kk
     if m < M and k < K:
-        return a[za, k, m] if trans_a else a[za, m, k]
-    return 0
+        dst[s] = a[za, k, m] if trans_a else a[za, m, k]
+    else:
+        dst[s] = 0
 
 
-def _load_b(b, zb, n0, k0, s, trans_b, N, K):
-    """This thread's ``s``-th element of op(b)'s tile at (k0, n0); 0 outside op(b)."""
+def _load_b(dst, s, b, zb, n0, k0, trans_b, N, K):
+    """As ``_load_a`` for op(b)'s tile at (k0, n0)."""
     kk, nn = pos_b(s, trans_b)
     k, n = k0 + kk, n0 + nn
     if n < N and k < K:
-        return b[zb, n, k] if trans_b else b[zb, k, n]
-    return 0
+        dst[s] = b[zb, n, k] if trans_b else b[zb, k, n]
+    else:
+        dst[s] = 0
 
 
 def _gemm(out, a, b, trans_a, trans_b):
@@ -85,9 +90,9 @@ def _gemm(out, a, b, trans_a, trans_b):
         for j in range(TN):
             acc[i, j] = 0
     for s in range(A_LOADS):
-        a_next[s] = load_a(a, za, m0, 0, s, trans_a, M, K)
+        load_a(a_next, s, a, za, m0, 0, trans_a, M, K)
     for s in range(B_LOADS):
-        b_next[s] = load_b(b, zb, n0, 0, s, trans_b, N, K)
+        load_b(b_next, s, b, zb, n0, 0, trans_b, N, K)
     for k0 in range(0, K, BK):
         for s in range(A_LOADS):
             mm, kk = pos_a(s, trans_a)
@@ -100,9 +105,9 @@ def _gemm(out, a, b, trans_a, trans_b):
         # products run, instead of stalling the block after the next barrier.
         if k0 + BK < K:
             for s in range(A_LOADS):
-                a_next[s] = load_a(a, za, m0, k0 + BK, s, trans_a, M, K)
+                load_a(a_next, s, a, za, m0, k0 + BK, trans_a, M, K)
             for s in range(B_LOADS):
-                b_next[s] = load_b(b, zb, n0, k0 + BK, s, trans_b, N, K)
+                load_b(b_next, s, b, zb, n0, k0 + BK, trans_b, N, K)
         for kk in range(BK):
             for i in range(TM):
                 a_reg[i] = a_tile[kk, ty + i * NTY]
@@ -156,9 +161,11 @@ def _sm_count():
 def _tile_for(M, N, batch, threads):
     if threads < 256:
         return "tiny"
-    BM, BN = TILES["large"][:2]
-    large_blocks = -(-M // BM) * -(-N // BN) * batch
-    return "large" if large_blocks >= 2 * _sm_count() else "small"
+    for name in ("large", "small"):
+        BM, BN = TILES[name][:2]
+        if -(-M // BM) * -(-N // BN) * batch >= _sm_count():
+            return name
+    return "narrow"
 
 
 def matmul(out, a, b, trans_a, trans_b, threads=DEFAULT_THREADS):
@@ -176,4 +183,4 @@ def matmul(out, a, b, trans_a, trans_b, threads=DEFAULT_THREADS):
         _KERNELS[name] = _compile(name)
     kernel, nt = _KERNELS[name]
     BM, BN = TILES[name][:2]
-    kernel[(-(-N // BN), -(-M // BM), Bt), nt](out, a, b, bool(trans_a), bool(trans_b))
+    run(kernel, (-(-N // BN), -(-M // BM), Bt), nt, (out, a, b, bool(trans_a), bool(trans_b)))

@@ -7,9 +7,22 @@ import numpy as np
 from numba import cuda
 
 
+def _device_array_class():
+    from ._available import require_cuda
+    if require_cuda() == "simulator":
+        return None  # the simulator has its own array type
+    from ._array import DeviceArray
+    return DeviceArray
+
+
+_DeviceArray = _device_array_class()
+
+
 def empty(shape, dtype):
     """An uninitialized C-contiguous device array."""
-    return cuda.device_array(shape, dtype=np.dtype(dtype))
+    if _DeviceArray is None:
+        return cuda.device_array(shape, dtype=np.dtype(dtype))
+    return _DeviceArray(shape, None, dtype)
 
 
 def zeros(shape, dtype):
@@ -24,7 +37,12 @@ def zeros(shape, dtype):
 def from_host(array, dtype):
     """A device array of ``dtype`` holding ``array``'s values (one host-to-device copy)."""
     host = np.asarray(array, dtype=dtype, order="C")  # ascontiguousarray would make 0-d 1-d
-    return cuda.to_device(host.reshape(host.size)).reshape(host.shape)
+    if _DeviceArray is None:
+        return cuda.to_device(host.reshape(host.size)).reshape(host.shape)
+    out = empty(host.shape, host.dtype)
+    if out.size:
+        out.copy_to_device(host)
+    return out
 
 
 def to_host(x):
@@ -44,3 +62,10 @@ def storage_id(x):
         host = getattr(x, "_ary", x)
         return id(host.base if getattr(host, "base", None) is not None else host)
     return id(getattr(data, "owner", None) or data)
+
+
+def empty_cache():
+    """Free the cached, unused device buffers (no-op without the caching allocator)."""
+    manager = getattr(cuda.current_context(), "memory_manager", None)
+    if hasattr(manager, "empty_cache"):
+        manager.empty_cache()

@@ -9,7 +9,7 @@ import numpy as np
 from numba import cuda, float64
 
 from . import _device as d
-from ._launch import DEFAULT_THREADS, MAX_BLOCKS, MAX_THREADS, kernel, launch, tree_threads
+from ._launch import DEFAULT_THREADS, MAX_BLOCKS, MAX_THREADS, kernel, launch, run, tree_threads
 from .memory import empty
 
 
@@ -103,8 +103,8 @@ def sum_squares(out, x, threads=DEFAULT_THREADS):
     threads = tree_threads(threads)
     blocks = max(1, min((x.size + threads - 1) // threads, MAX_BLOCKS, threads))
     partial = empty((blocks,), np.float64)
-    _sum_squares_partial[blocks, threads](partial, x)
-    _sum_partials[1, threads](out, partial)
+    run(_sum_squares_partial, blocks, threads, (partial, x))
+    run(_sum_partials, 1, threads, (out, partial))
 
 
 @kernel

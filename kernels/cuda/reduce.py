@@ -11,7 +11,7 @@ import numpy as np
 from numba import cuda, float64, int64
 
 from . import _device as d
-from ._launch import DEFAULT_THREADS, MAX_BLOCKS, MAX_THREADS, kernel, launch, tree_threads
+from ._launch import DEFAULT_THREADS, MAX_BLOCKS, MAX_THREADS, kernel, launch, run, tree_threads
 from .memory import empty
 
 # Enough concurrent work items to fill a GPU several times over.
@@ -95,8 +95,8 @@ def sum_reduce(out, x, scale, threads=DEFAULT_THREADS):
         partial = empty((slices, A, 1), acc_dtype)
         if partial.size:
             blocks = max(1, min(slices * A, MAX_BLOCKS))
-            _rows_partial[acc_dtype][blocks, threads](partial.reshape(slices, A), x.reshape(A, R),
-                                                      zero)
+            run(_rows_partial[acc_dtype], blocks, threads,
+                (partial.reshape(slices, A), x.reshape(A, R), zero))
     else:
         slices = max(1, min(R, _TARGET_THREADS // max(A * B, 1)))
         partial = empty((slices, A, B), acc_dtype)
