@@ -157,12 +157,12 @@ def block_sum(shared, value):
     """
     tid = cuda.threadIdx.x
     shared[tid] = value
-    cuda.syncthreads()
+    cuda.syncthreads()  # every thread's value is in shared memory before any is added
     half = cuda.blockDim.x // 2
     while half > 0:
         if tid < half:
             shared[tid] += shared[tid + half]
-        cuda.syncthreads()
+        cuda.syncthreads()  # this round's sums are written before the next round reads them
         half //= 2
     return shared[0]
 

@@ -80,14 +80,20 @@ def _fast_entry(fn, args):
         return False
 
 
-try:  # the fast path needs the GPU target's internals; the simulator has none
-    from numba.cuda.core import config as _config
+def _import_fast():
+    """The direct launch module, or None: the simulator runs kernels as Python, and an
+    older numba-cuda may lack the internals it uses."""
+    from ._available import require_cuda
+    if require_cuda() != "gpu":
+        return None
+    try:
+        from . import _fast
+    except ImportError:
+        return None
+    return _fast
 
-    from . import _fast
-    if _config.ENABLE_CUDASIM:
-        _fast = None
-except ImportError:
-    _fast = None
+
+_fast = _import_fast()
 
 
 def tree_threads(threads):

@@ -6,8 +6,6 @@ on a GPU machine run ``NUMBAGRAD_TEST_CUDA=1 python -m pytest tests/cuda``.
 import numpy as np
 import pytest
 
-import framework as fw
-
 
 def pytest_collection_modifyitems(config, items):
     from numba import cuda
@@ -21,9 +19,3 @@ def pytest_collection_modifyitems(config, items):
 def rng():
     return np.random.default_rng(7)
 
-
-def to_both(array, requires_grad=False):
-    """The same values as a CPU tensor and a CUDA tensor."""
-    cpu = fw.tensor(array, requires_grad=requires_grad)
-    dev = fw.tensor(array, device="cuda", requires_grad=requires_grad)
-    return cpu, dev
