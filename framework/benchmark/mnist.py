@@ -15,30 +15,41 @@ CONFIGS = {"MLP batch 64": ("mlp", 64, "sgd", 0.01), "MLP batch 256": ("mlp", 25
 MLP_FLOPS_PER_SAMPLE = 6 * (784 * 512 + 512 * 512 + 512 * 10)
 
 
-def ours_epoch(train, test, model_name, batch, opt_name, lr, seed, max_steps=None):
-    model = {"mlp": mlp, "cnn": cnn}[model_name](generator=fw.Generator(seed))
+def ours_epoch(train, test, model_name, batch, opt_name, lr, seed, max_steps=None,
+               device="cpu"):
+    model = {"mlp": mlp, "cnn": cnn}[model_name](generator=fw.Generator(seed)).to(device)
     opt = (fw.optim.SGD(model.parameters(), lr=lr) if opt_name == "sgd"
            else fw.optim.Adam(model.parameters(), lr=lr))
-    loader = DataLoader(train, batch, shuffle=True, generator=fw.Generator(seed + 1))
+    loader = DataLoader(train, batch, shuffle=True, generator=fw.Generator(seed + 1),
+                        device=device)
     loss = train_epoch(model, fw.nn.functional.cross_entropy, opt, loader, max_steps=max_steps)
-    _, acc = evaluate(model, fw.nn.functional.cross_entropy, DataLoader(test, 1000))
+    _, acc = evaluate(model, fw.nn.functional.cross_entropy,
+                      DataLoader(test, 1000, device=device))
+    if device == "cuda":
+        fw.cuda.synchronize()
     return {"train_loss": loss, "test_accuracy": acc}
 
 
-def torch_epoch(torch, train, test, model_name, batch, opt_name, lr, seed, max_steps=None):
-    torch.manual_seed(seed)
+def torch_model(torch, model_name):
+    """PyTorch's twin of ``framework.training``'s model ``model_name``."""
     T = torch.nn
     if model_name == "mlp":
-        model = T.Sequential(T.Flatten(), T.Linear(784, 512), T.ReLU(), T.Linear(512, 512),
-                             T.ReLU(), T.Linear(512, 10))
-    else:
-        model = T.Sequential(T.Conv2d(1, 32, 3, padding=1), T.ReLU(), T.MaxPool2d(2),
-                             T.Conv2d(32, 64, 3, padding=1), T.ReLU(), T.MaxPool2d(2),
-                             T.Flatten(), T.Linear(3136, 128), T.ReLU(), T.Linear(128, 10))
+        return T.Sequential(T.Flatten(), T.Linear(784, 512), T.ReLU(), T.Linear(512, 512),
+                            T.ReLU(), T.Linear(512, 10))
+    return T.Sequential(T.Conv2d(1, 32, 3, padding=1), T.ReLU(), T.MaxPool2d(2),
+                        T.Conv2d(32, 64, 3, padding=1), T.ReLU(), T.MaxPool2d(2),
+                        T.Flatten(), T.Linear(3136, 128), T.ReLU(), T.Linear(128, 10))
+
+
+def torch_epoch(torch, train, test, model_name, batch, opt_name, lr, seed, max_steps=None,
+                device="cpu"):
+    """One epoch in PyTorch eager, the data set first moved to ``device`` whole."""
+    torch.manual_seed(seed)
+    model = torch_model(torch, model_name).to(device)
     opt = (torch.optim.SGD(model.parameters(), lr=lr) if opt_name == "sgd"
            else torch.optim.Adam(model.parameters(), lr=lr))
-    x, y = torch.from_numpy(train[0]), torch.from_numpy(train[1])
-    perm = torch.randperm(len(y))
+    x, y = torch.from_numpy(train[0]).to(device), torch.from_numpy(train[1]).to(device)
+    perm = torch.randperm(len(y), device=device)
     total, steps = 0.0, 0
     for i in range(0, len(y), batch):
         idx = perm[i:i + batch]
@@ -50,8 +61,12 @@ def torch_epoch(torch, train, test, model_name, batch, opt_name, lr, seed, max_s
         if max_steps and steps >= max_steps:
             break
     with torch.no_grad():
-        pred = model(torch.from_numpy(test[0])).argmax(1).numpy()
-    return {"train_loss": total / len(y), "test_accuracy": float((pred == test[1]).mean())}
+        xt, yt = torch.from_numpy(test[0]).to(device), torch.from_numpy(test[1]).to(device)
+        correct = sum(int((model(xt[i:i + 1000]).argmax(1) == yt[i:i + 1000]).sum())
+                      for i in range(0, len(yt), 1000))
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return {"train_loss": total / len(y), "test_accuracy": correct / len(yt)}
 
 
 def numpy_mlp_epoch(train, test, batch, lr, seed, max_steps=None):

@@ -7,6 +7,7 @@ deterministic; only ``max_pool2d_grad`` scatters, with atomic adds.
 """
 from numba import cuda
 
+from ._device import unravel4
 from ._launch import DEFAULT_THREADS, device, kernel, launch
 
 
@@ -53,9 +54,7 @@ def _col2im(grad_x, cols, kh, kw, stride, padding, OW):
     OH = L // OW
     e, step = cuda.grid(1), cuda.gridsize(1)
     while e < grad_x.size:
-        n, rest = e // (C * H * W), e % (C * H * W)
-        c, rest = rest // (H * W), rest % (H * W)
-        ih, iw = rest // W, rest % W
+        n, c, ih, iw = unravel4(e, C, H, W)
         acc = 0.0
         oh = _first_window(ih, kh, stride, padding)
         while oh < OH and oh * stride - padding <= ih:
@@ -83,9 +82,7 @@ def _max_pool2d(out, index, x, kh, kw, stride, padding):
     OH, OW = out.shape[2], out.shape[3]
     e, step = cuda.grid(1), cuda.gridsize(1)
     while e < out.size:
-        n, rest = e // (C * OH * OW), e % (C * OH * OW)
-        c, rest = rest // (OH * OW), rest % (OH * OW)
-        oh, ow = rest // OW, rest % OW
+        n, c, oh, ow = unravel4(e, C, OH, OW)
         i_lo, j_lo = max(0, oh * stride - padding), max(0, ow * stride - padding)
         i_hi = min(H, oh * stride - padding + kh)
         j_hi = min(W, ow * stride - padding + kw)
@@ -144,9 +141,7 @@ def _avg_pool2d(out, x, kh, kw, stride, padding):
     inv = 1.0 / (kh * kw)
     e, step = cuda.grid(1), cuda.gridsize(1)
     while e < out.size:
-        n, rest = e // (C * OH * OW), e % (C * OH * OW)
-        c, rest = rest // (OH * OW), rest % (OH * OW)
-        oh, ow = rest // OW, rest % OW
+        n, c, oh, ow = unravel4(e, C, OH, OW)
         acc = 0.0
         for i in range(max(0, oh * stride - padding), min(H, oh * stride - padding + kh)):
             for j in range(max(0, ow * stride - padding), min(W, ow * stride - padding + kw)):
@@ -167,9 +162,7 @@ def _avg_pool2d_grad(grad_x, grad_out, kh, kw, stride, padding):
     inv = 1.0 / (kh * kw)
     e, step = cuda.grid(1), cuda.gridsize(1)
     while e < grad_x.size:
-        n, rest = e // (C * H * W), e % (C * H * W)
-        c, rest = rest // (H * W), rest % (H * W)
-        ih, iw = rest // W, rest % W
+        n, c, ih, iw = unravel4(e, C, H, W)
         acc = 0.0
         oh = _first_window(ih, kh, stride, padding)
         while oh < OH and oh * stride - padding <= ih:

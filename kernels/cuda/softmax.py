@@ -7,7 +7,16 @@ import math
 
 from numba import cuda
 
-from ._launch import DEFAULT_THREADS, kernel, launch
+from ._launch import DEFAULT_THREADS, device, kernel, launch
+
+
+@device
+def _line_max(x, a, b):
+    """max over r of x[a, r, b] (-inf for an all -inf line)."""
+    m = -math.inf
+    for r in range(x.shape[1]):
+        m = max(m, x[a, r, b])
+    return m
 
 
 @kernel
@@ -16,9 +25,7 @@ def _softmax(out, x, log_output):
     t, step = cuda.grid(1), cuda.gridsize(1)
     while t < A * B:
         a, b = t // B, t % B
-        m = -math.inf
-        for r in range(R):
-            m = max(m, x[a, r, b])
+        m = _line_max(x, a, b)
         if m == -math.inf:
             m = 0.0
         s = 0.0
@@ -74,9 +81,7 @@ def _logsumexp(out, x):
     t, step = cuda.grid(1), cuda.gridsize(1)
     while t < A * B:
         a, b = t // B, t % B
-        m = -math.inf
-        for r in range(R):
-            m = max(m, x[a, r, b])
+        m = _line_max(x, a, b)
         if m == -math.inf or m == math.inf:
             out[a, b] = m
         else:
