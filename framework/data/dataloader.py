@@ -112,9 +112,23 @@ class DataLoader:
 
     def __iter__(self):
         # Device batches are asynchronous kernel launches already: no thread needed.
+        # Collated batches are made on the host; they move to a GPU on the consumer's
+        # thread (the prefetch thread never touches the device).
+        move = None if self.device.type == "cpu" or self._on_device() else self._to_device
         if self.prefetch <= 0 or self._on_device():
-            return self._batches()
-        return _Prefetcher(self._batches(), self.prefetch)
+            batches = self._batches()
+            return batches if move is None else map(move, batches)
+        return _Prefetcher(self._batches(), self.prefetch, move)
+
+    def _to_device(self, batch):
+        """``batch`` (tensors, or tuples, lists and dicts of them) on ``self.device``."""
+        if isinstance(batch, Tensor):
+            return batch.to(self.device)
+        if isinstance(batch, (tuple, list)):
+            return type(batch)(self._to_device(b) for b in batch)
+        if isinstance(batch, dict):
+            return {k: self._to_device(v) for k, v in batch.items()}
+        return batch
 
 
 def _gather(array, idx):
@@ -127,7 +141,8 @@ def _gather(array, idx):
 class _Prefetcher:
     """Runs a batch generator on a daemon thread, ``depth`` batches ahead."""
 
-    def __init__(self, source, depth):
+    def __init__(self, source, depth, deliver=None):
+        self._deliver = deliver  # applied to each batch on the consumer's thread
         self._queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(source,), daemon=True)
@@ -163,7 +178,7 @@ class _Prefetcher:
         if isinstance(item, BaseException):
             self.close()
             raise item
-        return item
+        return item if self._deliver is None else self._deliver(item)
 
     def close(self):
         self._stop.set()

@@ -104,3 +104,22 @@ def test_save_and_load_from_the_device(tmp_path):
     back.load_state_dict(fw.load(tmp_path / "m.safetensors"))
     np.testing.assert_array_equal(back.weight.detach().numpy(),
                                   model.weight.detach().cpu().numpy())
+
+
+class _Squares(fw.data.Dataset):
+    """A data set without in-memory arrays: batches go through collate on the host."""
+
+    def __len__(self):
+        return 10
+
+    def __getitem__(self, i):
+        return fw.tensor([float(i), float(i * i)]), i
+
+
+@pytest.mark.parametrize("prefetch", [0, 2])
+def test_collated_batches_arrive_on_the_device(prefetch):
+    loader = DataLoader(_Squares(), batch_size=4, device="cuda", prefetch=prefetch)
+    batches = list(loader)
+    assert [x.device for x, _ in batches] == [fw.device("cuda")] * 3
+    assert [y.device for _, y in batches] == [fw.device("cuda")] * 3
+    np.testing.assert_array_equal(batches[2][0].cpu().numpy(), [[8, 64], [9, 81]])
