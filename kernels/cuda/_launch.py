@@ -37,6 +37,8 @@ def blocks_for(n, threads):
 
 def launch(fn, n, threads, *args):
     """Run ``fn`` over ``n`` work items (nothing when n == 0)."""
+    if not 0 < threads <= MAX_THREADS:
+        raise ValueError(f"threads per block must be in [1, {MAX_THREADS}], got {threads}")
     if n > 0:
         run(fn, blocks_for(n, threads), threads, args)
 

@@ -1,6 +1,7 @@
-"""Allocation and host transfer for CUDA device arrays (Numba ``DeviceNDArray``).
+"""Allocation and host transfer for CUDA device arrays (``_array.DeviceArray`` on a GPU,
+the simulator's own arrays under it).
 
-Transfers are explicit (``cuda.to_device``, ``copy_to_host``): a kernel is only ever
+Transfers are explicit (``copy_to_device``, ``copy_to_host``): a kernel is only ever
 handed device arrays, so Numba never copies implicitly behind an op.
 """
 import numpy as np

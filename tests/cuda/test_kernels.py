@@ -98,3 +98,9 @@ def test_memory_functions():
     assert cu.storage_id(z) == cu.storage_id(z.reshape(6))
     assert cu.storage_id(z) != cu.storage_id(cu.zeros((2, 3), np.float32))
     assert cu.empty((0, 0, 0, 0), np.float32).size == 0
+
+
+@pytest.mark.parametrize("threads", [0, 2048])
+def test_threads_per_block_out_of_range_is_a_clear_error(threads):
+    with pytest.raises(ValueError, match=f"threads per block must be in .1, 1024., got {threads}"):
+        cu.fill(cu.empty((4,), np.float32), 1.0, threads=threads)
