@@ -64,19 +64,12 @@ class DataLoader:
         restore the generator state of the epoch's start, then skip)."""
         self._skip = int(n_batches)
 
-    def _fast_arrays(self):
-        return None if self.collate_fn is not None else self.dataset.arrays()
-
-    def _on_device(self):
-        """Batches are gathered on the device from a resident copy of the data set."""
-        return self.device.type != "cpu" and self._fast_arrays() is not None
-
-    def _batches(self):
-        arrays = self._fast_arrays()
+    def _batches(self, arrays):
+        """The pass's batches; ``arrays``: the data set's in-memory arrays, or None."""
         index_batches = self.batch_sampler.batches()[self._skip:]
         self._skip = 0
         k = kernels_for(self.device)
-        if self._on_device():
+        if arrays is not None and self.device.type != "cpu":
             yield from self._device_batches(k, arrays, index_batches)
             return
         for idx in index_batches:
@@ -111,14 +104,18 @@ class DataLoader:
             yield tuple(batch)
 
     def __iter__(self):
-        # Device batches are asynchronous kernel launches already: no thread needed.
-        # Collated batches are made on the host; they move to a GPU on the consumer's
+        # Asked once per pass: a Subset's arrays() copies its rows.
+        arrays = None if self.collate_fn is not None else self.dataset.arrays()
+        batches = self._batches(arrays)
+        if self.device.type == "cpu":
+            return batches if self.prefetch <= 0 else _Prefetcher(batches, self.prefetch)
+        if arrays is not None:
+            return batches  # gathered on the device: asynchronous launches, no thread
+        # Collated batches are made on the host; they move to the GPU on the consumer's
         # thread (the prefetch thread never touches the device).
-        move = None if self.device.type == "cpu" or self._on_device() else self._to_device
-        if self.prefetch <= 0 or self._on_device():
-            batches = self._batches()
-            return batches if move is None else map(move, batches)
-        return _Prefetcher(self._batches(), self.prefetch, move)
+        if self.prefetch <= 0:
+            return map(self._to_device, batches)
+        return _Prefetcher(batches, self.prefetch, self._to_device)
 
     def _to_device(self, batch):
         """``batch`` (tensors, or tuples, lists and dicts of them) on ``self.device``."""

@@ -7,6 +7,8 @@ handed device arrays, so Numba never copies implicitly behind an op.
 import numpy as np
 from numba import cuda
 
+from .elementwise import fill
+
 
 def _device_array_class():
     from ._available import require_cuda
@@ -28,7 +30,6 @@ def empty(shape, dtype):
 
 def zeros(shape, dtype):
     """A zero-filled device array."""
-    from .elementwise import fill
     out = empty(shape, dtype)
     if out.size:
         fill(out.reshape(out.size), 0)
