@@ -1,5 +1,6 @@
 """Devices, and the one place that maps a device to its kernel package."""
 import importlib
+import threading
 
 
 class Device:
@@ -41,6 +42,25 @@ CPU = Device("cpu")
 _KERNELS = {}
 
 
+class _KernelScope(threading.local):
+    # Set by fw.compile while it records a step on this thread: a function from a device
+    # type's kernel package to a stand-in with the same names that logs every call.
+    wrap = None
+
+
+_scope = _KernelScope()
+
+
+def kernels_scope(wrap):
+    """Route this thread's ``kernels_for`` through ``wrap(package)`` (None: no wrap).
+
+    Returns the previous wrap, to be restored by the caller.
+    """
+    prev = _scope.wrap
+    _scope.wrap = wrap
+    return prev
+
+
 def as_device(device):
     """A ``Device`` from a Device, a string like ``"cuda:0"``, or None (the CPU)."""
     if device is None:
@@ -52,12 +72,18 @@ def kernels_for(device):
     """The kernel package for ``device``; the CUDA one is imported on first use only."""
     module = _KERNELS.get(device.type)
     if module is None:
-        if device.type == "cuda":
-            try:
-                module = importlib.import_module("kernels.cuda")
-            except ImportError as exc:
-                raise RuntimeError(f"device {device} is not available: {exc}") from None
-        else:
-            module = importlib.import_module("kernels.cpu")
-        _KERNELS[device.type] = module
+        module = _load(device)
+    wrap = _scope.wrap
+    return module if wrap is None else wrap(module)
+
+
+def _load(device):
+    if device.type == "cuda":
+        try:
+            module = importlib.import_module("kernels.cuda")
+        except ImportError as exc:
+            raise RuntimeError(f"device {device} is not available: {exc}") from None
+    else:
+        module = importlib.import_module("kernels.cpu")
+    _KERNELS[device.type] = module
     return module

@@ -1,6 +1,8 @@
 """The backward pass, and grad mode (the only ambient state in numbagrad)."""
 import threading
 
+from ..compile.capture import recorder
+
 
 class _State(threading.local):
     # A class default: a thread that never set the mode reads it without the slow
@@ -186,10 +188,13 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, accumulate
             node.saved = ()
             node.freed = True
     if accumulate:
+        rec = recorder()
         for key, g in router.leaf_grads.items():
             t = router.leaves[key]
             if not t.requires_grad:
                 continue
+            if rec is not None:
+                rec.note_grad(t)
             if t.grad is None:
                 t.grad = Tensor._wrap(g, t.device, None, 0)
             else:

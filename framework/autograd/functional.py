@@ -133,8 +133,10 @@ def value_and_grad(fn, argnums=0, has_aux=False, weights=None):
         args, diff_args = _diff_inputs(args, nums or (), fname)
         with engine.enable_grad():
             out = fn(*args, **kwargs)
-        outputs, _ = _split_outputs(out, has_aux, fname)
+        outputs, aux = _split_outputs(out, has_aux, fname)
         grads = _gradients(outputs, diff_args + (weights or []))
+        if has_aux:  # as in JAX and MindSpore: auxiliary outputs carry no graph
+            out = (out[0],) + tuple(a.detach() if isinstance(a, Tensor) else a for a in aux)
         arg_grads, weight_grads = grads[:len(diff_args)], tuple(grads[len(diff_args):])
         if nums is not None:
             arg_grads = arg_grads[0] if isinstance(argnums, int) else tuple(arg_grads)

@@ -8,6 +8,7 @@ from ..autograd.ops.elementwise import gelu, relu, sigmoid, tanh
 from ..autograd.ops.loss import cross_entropy_rows
 from ..autograd.ops.matmul import linear
 from ..autograd.ops.softmax import log_softmax, softmax
+from ..compile.capture import recorder
 from ..random import default_generator
 from ..tensor import Tensor
 
@@ -29,9 +30,17 @@ def _reduce(loss, reduction, name):
 
 
 def _check_targets(target, n_classes, ignore_index, name):
+    """The number of targets that are not ``ignore_index`` (the mean's divisor).
+
+    Eagerly, the targets are checked on the host for a precise error. In a step being
+    recorded by ``fw.compile`` the count stays a tensor on the device, and the range
+    check is the kernel's.
+    """
     if not isinstance(target, Tensor) or target.dtype.is_floating_point:
         raise TypeError(f"{name}: target must be an integer tensor of class indices, got "
                         f"{getattr(target, 'dtype', type(target).__name__)}")
+    if recorder() is not None:
+        return (target != ignore_index).sum()
     values = target.kernels.to_host(target.data)
     valid = values[values != ignore_index]
     if valid.size and (valid.min() < 0 or valid.max() >= n_classes):
@@ -73,6 +82,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     count = _check_targets(t, x.shape[1], ignore_index, "cross_entropy")
     rows = cross_entropy_rows(x, t, label_smoothing, ignore_index)
     if reduction == "mean":
+        if isinstance(count, Tensor):
+            return rows.sum() / count.to(dtype=rows.dtype)
         return rows.sum() / count if count else rows.sum() * float("nan")
     if reduction == "none":
         return rows.reshape(target.shape) if input.ndim > 1 else rows.reshape(())
@@ -90,6 +101,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     picked = -x[Tensor._wrap(x.kernels.arange(0, x.shape[0], 1, np.int64), x.device, None, 0),
                 safe] * keep.to(dtype=x.dtype)
     if reduction == "mean":
+        if isinstance(count, Tensor):
+            return picked.sum() / count.to(dtype=picked.dtype)
         return picked.sum() / count if count else picked.sum() * float("nan")
     if reduction == "none":
         return picked.reshape(target.shape) if input.ndim > 1 else picked.reshape(())
@@ -137,8 +150,14 @@ def dropout(input, p=0.5, training=True, generator=None):
     if p == 1.0:
         return input * 0.0
     gen = (generator or default_generator).numpy
-    keep = (gen.random(input.shape) >= p).astype(input.dtype.np) / (1.0 - p)
-    mask = Tensor._wrap(input.kernels.from_host(keep, input.dtype.np), input.device, None, 0)
+
+    def draw():
+        return (gen.random(input.shape) >= p).astype(input.dtype.np) / (1.0 - p)
+
+    mask = Tensor._wrap(input.kernels.from_host(draw(), input.dtype.np), input.device, None, 0)
+    rec = recorder()
+    if rec is not None:  # a compiled step draws a new mask from the generator each call
+        rec.refill(mask.data, draw)
     return input * mask
 
 

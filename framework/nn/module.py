@@ -1,6 +1,7 @@
 """``Module``: parameters, buffers and sub-modules, registered by attribute assignment."""
 from collections import OrderedDict
 
+from ..compile.capture import recorder
 from ..device import as_device
 from .parameter import Parameter
 from .utils import zero_grad_
@@ -188,6 +189,9 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
+        rec = recorder()
+        if rec is not None:
+            rec.note_module(self)
         return self.forward(*args, **kwargs)
 
     def extra_repr(self):

@@ -1,5 +1,6 @@
 """BatchNorm1d and BatchNorm2d with running statistics."""
 from .. import creation
+from ..autograd.engine import no_grad
 from . import functional as F
 from .module import Module
 from .parameter import Parameter
@@ -34,7 +35,8 @@ class _BatchNorm(Module):
                              f"{self.num_features} channels in dim 1, got shape {x.shape}")
         use_batch = self.training or not self.track_running_stats
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.fill_(self.num_batches_tracked.item() + 1)
+            with no_grad():  # on the device: no host read (a compiled step can run it)
+                self.num_batches_tracked += 1
         return F.batch_norm(x, self.running_mean if self.track_running_stats else None,
                             self.running_var if self.track_running_stats else None,
                             self.weight, self.bias, use_batch, self.momentum, self.eps)

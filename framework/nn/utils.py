@@ -2,11 +2,15 @@
 import math
 
 from ..autograd.engine import no_grad
+from ..compile.capture import recorder
 
 
 def zero_grad_(parameters, set_to_none=True):
     """Drop (``set_to_none``) or zero the gradients of ``parameters``."""
+    rec = recorder()
     for p in parameters:
+        if rec is not None:
+            rec.note_grad(p, resets=set_to_none)
         if p.grad is not None:
             if set_to_none:
                 p.grad = None

@@ -1,5 +1,5 @@
 """Adam and AdamW (PyTorch's update rules), one kernel per parameter and step."""
-from .optimizer import Optimizer, empty_state, state_buffer
+from .optimizer import Optimizer, empty_state, replay_scalars, state_buffer
 
 
 class Adam(Optimizer):
@@ -25,16 +25,20 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = state_buffer(param)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = state_buffer(param)
-        state["step"] += 1
-        beta1, beta2 = group["betas"]
         max_sq = state["max_exp_avg_sq"].data.reshape(-1) if group["amsgrad"] \
             else empty_state(param)
+        scalars = self._scalars(group, state)
+        replay_scalars(lambda: self._scalars(group, state))
         param.kernels.adam_step(param.data.reshape(-1), param.grad.data.reshape(-1),
                                 state["exp_avg"].data.reshape(-1),
-                                state["exp_avg_sq"].data.reshape(-1), max_sq,
-                                float(group["lr"]), float(beta1), float(beta2),
-                                float(group["eps"]), float(group["weight_decay"]),
-                                state["step"], self._decoupled)
+                                state["exp_avg_sq"].data.reshape(-1), max_sq, *scalars)
+
+    def _scalars(self, group, state):
+        """Advance the step count; the kernel's scalar arguments for this step."""
+        state["step"] += 1
+        beta1, beta2 = group["betas"]
+        return (float(group["lr"]), float(beta1), float(beta2), float(group["eps"]),
+                float(group["weight_decay"]), state["step"], self._decoupled)
 
 
 class AdamW(Adam):

@@ -1,6 +1,8 @@
 """Learning-rate schedules (PyTorch's formulas), stepped once per epoch or per batch."""
 import math
 
+from ..compile.capture import recorder
+
 
 class LRScheduler:
     """Sets each group's ``lr`` from ``get_lr(step)``; ``step()`` advances by one."""
@@ -17,6 +19,9 @@ class LRScheduler:
         raise NotImplementedError
 
     def step(self):
+        rec = recorder()
+        if rec is not None:  # a compiled step redoes this host-side update at each replay
+            rec.on_replay(self.step)
         self.last_epoch += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
             group["lr"] = lr

@@ -3,6 +3,7 @@ import copy
 
 import numpy as np
 
+from ..compile.capture import recorder
 from ..nn.utils import zero_grad_
 from ..tensor import Tensor
 
@@ -43,14 +44,49 @@ class Optimizer:
         if group.get("weight_decay", 0) < 0:
             raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
 
+    @property
+    def parameters(self):
+        """The parameters this optimizer updates, in order (MindSpore's attribute)."""
+        return self._params()
+
+    def __call__(self, grads):
+        """Apply ``grads`` (one per parameter, in ``parameters`` order) and step, as a
+        MindSpore optimizer does; each parameter's ``.grad`` is left as it was."""
+        params = self._params()
+        grads = tuple(grads)
+        if len(grads) != len(params):
+            raise ValueError(f"{type(self).__name__}: got {len(grads)} gradients for "
+                             f"{len(params)} parameters")
+        for i, (p, g) in enumerate(zip(params, grads)):
+            if g is not None and (not isinstance(g, Tensor) or g.shape != p.shape):
+                raise ValueError(f"{type(self).__name__}: gradient {i} is "
+                                 f"{getattr(g, 'shape', type(g).__name__)}, parameter {i} "
+                                 f"has shape {p.shape}")
+        rec = recorder()
+        saved = [p.grad for p in params]
+        for p, g in zip(params, grads):
+            if rec is not None:
+                rec.note_grad(p, resets=True)  # overwritten here, whatever it was
+            p.grad = g
+        try:
+            self.step()
+        finally:
+            for p, g in zip(params, saved):
+                p.grad = g
+
     def zero_grad(self, set_to_none=True):
         zero_grad_(self._params(), set_to_none)
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient (one kernel each)."""
         loss = closure() if closure is not None else None
+        rec = recorder()
+        if rec is not None:  # a recorded step updates these very state tensors
+            rec.guard(lambda state=self.state: self.state is state)
         for group in self.param_groups:
             for p in group["params"]:
+                if rec is not None:
+                    rec.note_grad(p)
                 if p.grad is None:
                     continue
                 if p.grad.device != p.device or p.grad.shape != p.shape:
@@ -106,6 +142,14 @@ class Optimizer:
             for k, v in saved.items():
                 if k != "params":
                     group[k] = copy.deepcopy(v)
+
+
+def replay_scalars(getter):
+    """In a step recorded by ``fw.compile``, the next kernel's scalar arguments (lr, step
+    count, ...) are ``getter()`` at every replay, which also redoes its host bookkeeping."""
+    rec = recorder()
+    if rec is not None:
+        rec.scalars_from(getter)
 
 
 def state_buffer(param):

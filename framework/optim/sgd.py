@@ -1,5 +1,5 @@
 """SGD with momentum, dampening, Nesterov and weight decay (PyTorch's update rule)."""
-from .optimizer import Optimizer, empty_state, state_buffer
+from .optimizer import Optimizer, empty_state, replay_scalars, state_buffer
 
 
 class SGD(Optimizer):
@@ -18,15 +18,20 @@ class SGD(Optimizer):
                              f"dampening={group['dampening']})")
 
     def _update(self, group, param, state):
-        momentum = group["momentum"]
         first = False
-        if momentum != 0:
+        if group["momentum"] != 0:
             if "momentum_buffer" not in state:
                 state["momentum_buffer"] = state_buffer(param)
                 first = True
             buf = state["momentum_buffer"].data.reshape(-1)
         else:
             buf = empty_state(param)
+        scalars = self._scalars(group, first)
+        replay_scalars(lambda: self._scalars(group, False))
         param.kernels.sgd_step(param.data.reshape(-1), param.grad.data.reshape(-1), buf,
-                               float(group["lr"]), float(momentum), float(group["dampening"]),
-                               bool(group["nesterov"]), float(group["weight_decay"]), first)
+                               *scalars)
+
+    @staticmethod
+    def _scalars(group, first):
+        return (float(group["lr"]), float(group["momentum"]), float(group["dampening"]),
+                bool(group["nesterov"]), float(group["weight_decay"]), first)

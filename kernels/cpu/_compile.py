@@ -34,15 +34,21 @@ def cpu_kernel(size_arg=0, fastmath=False, parallel_min=None):
         serial_fn.__qualname__ = fn.__qualname__ + "_serial"
         serial = njit(cache=True, fastmath=fastmath)(serial_fn)
 
+        threshold = PARALLEL_MIN_WORK if parallel_min is None else parallel_min
+
         @functools.wraps(fn)
         def dispatch(*args):
-            threshold = PARALLEL_MIN_WORK if parallel_min is None else parallel_min
             if args[size_arg].size >= threshold:
                 return parallel(*args)
             return serial(*args)
 
+        def build_for(*args):
+            # fw.compile picks the build once, at record time, for a generated step to call.
+            return parallel if args[size_arg].size >= threshold else serial
+
         dispatch.parallel = parallel
         dispatch.serial = serial
+        dispatch.build_for = build_for
         return dispatch
 
     return wrap

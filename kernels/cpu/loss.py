@@ -4,9 +4,18 @@ Rows are independent; threads split them. Each row subtracts its max before exp(
 """
 import math
 
-from numba import prange
+from numba import njit, prange
 
 from ._compile import cpu_kernel
+
+
+@njit(cache=True)
+def _check_targets(target, n_classes, ignore_index):
+    # A serial pass of its own: raising inside a prange loop would make it serial.
+    for n in range(target.size):
+        t = target[n]
+        if t != ignore_index and (t < 0 or t >= n_classes):
+            raise IndexError("cross_entropy: a target is out of range [0, number of classes)")
 
 
 @cpu_kernel(size_arg=2)
@@ -18,6 +27,7 @@ def cross_entropy(loss, lse, x, target, label_smoothing, ignore_index):
     Shapes: x (N, C); target (N,) int64; loss, lse (N,).
     """
     N, C = x.shape
+    _check_targets(target, C, ignore_index)
     for n in prange(N):
         row = x[n]
         m = -math.inf

@@ -54,23 +54,69 @@ def _combine_partials(out, partial, scale):
         o[t] = acc * scale
 
 
+# Module-level names: the njit drivers below call the builds directly.
+_sum_partials_serial, _sum_partials_parallel = _sum_partials.serial, _sum_partials.parallel
+_combine_serial, _combine_parallel = _combine_partials.serial, _combine_partials.parallel
+
+
+@njit(cache=True)
+def _sum_reduce_into(out, x, scale, partial):
+    """Add x's (A, R, B) slices into ``partial`` (slices, A, B), then sum them into out."""
+    if x.size >= PARALLEL_MIN_WORK:
+        _sum_partials_parallel(partial, x)
+    else:
+        _sum_partials_serial(partial, x)
+    if partial.size >= PARALLEL_MIN_WORK:
+        _combine_parallel(out, partial, scale)
+    else:
+        _combine_serial(out, partial, scale)
+
+
+# Slices are sized for the most threads Numba can run, not the current count: a sum's
+# rounding then does not depend on set_num_threads, and the njit code needs no call
+# into the thread pool (which would keep a compiled step out of Numba's disk cache).
+_MAX_THREADS = numba.config.NUMBA_NUM_THREADS
+
+
+@njit(cache=True)
+def _slices(A, R, size):
+    """How many slices of R to sum apart: enough to give every thread work."""
+    if size >= PARALLEL_MIN_WORK and A < 4 * _MAX_THREADS:
+        return max(1, min(R, 4 * _MAX_THREADS // A))
+    return 1
+
+
+@njit(cache=True)
+def _sum_reduce_float(out, x, scale):
+    A, R, B = x.shape
+    if x.size < PARALLEL_MIN_WORK and B == 1:
+        _sum_rows(out.reshape(-1), x.reshape(A, R), scale, np.float64(0))
+        return
+    _sum_reduce_into(out, x, scale, np.zeros((_slices(A, R, x.size), A, B), np.float64))
+
+
+@njit(cache=True)
+def _sum_reduce_int(out, x, scale):
+    A, R, B = x.shape
+    if x.size < PARALLEL_MIN_WORK and B == 1:
+        _sum_rows(out.reshape(-1), x.reshape(A, R), scale, np.int64(0))
+        return
+    _sum_reduce_into(out, x, scale, np.zeros((_slices(A, R, x.size), A, B), np.int64))
+
+
 def sum_reduce(out, x, scale):
     """out[a, b] = scale * sum_r x[a, r, b] (``scale`` = 1 for sum, 1/R for mean).
 
     Shapes: x (A, R, B) contiguous, out (A, B). Floats accumulate in float64 and
     integers in int64. Threads split (slice of R, a) pairs, then the slices are added.
     """
-    A, R, B = x.shape
-    zero = np.float64(0) if x.dtype.kind == "f" else np.int64(0)
-    if x.size < PARALLEL_MIN_WORK and B == 1:
-        _sum_rows(out.reshape(-1), x.reshape(A, R), scale, zero)
-        return
-    slices = 1
-    if x.size >= PARALLEL_MIN_WORK and A < 4 * numba.get_num_threads():
-        slices = max(1, min(R, 4 * numba.get_num_threads() // A))
-    partial = np.zeros((slices, A, B), dtype=zero.dtype)
-    _sum_partials(partial, x)
-    _combine_partials(out, partial, scale)
+    return sum_reduce.build_for(out, x, scale)(out, x, scale)
+
+
+sum_reduce.float = _sum_reduce_float
+sum_reduce.int = _sum_reduce_int
+sum_reduce.build_for = lambda out, x, scale: (
+    sum_reduce.float if x.dtype.kind == "f" else sum_reduce.int)
 
 
 @njit(cache=True, fastmath={"reassoc"})

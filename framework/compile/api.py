@@ -1,0 +1,157 @@
+"""``fw.compile`` and ``CompiledFunction``: the plan cache and its guards (see the
+package docstring for what a replay does)."""
+import functools
+from collections import OrderedDict
+
+from ..autograd import engine
+from ..device import kernels_for
+from ..tensor import Tensor
+from .capture import Recorder, recorder
+from .plan import build_plan
+from .replay import LaunchExecutor, Replay
+
+
+def compile(fn=None, *, max_plans=8, executor="auto"):
+    """Compile ``fn`` (a training or inference step) for replay; usable as a decorator.
+
+    Args:
+        fn: the function; it may close over modules, optimizers, schedulers and
+            generators, and take tensors and other values as arguments.
+        max_plans: plans kept per compiled function (one per signature and state), the
+            least recently used dropped first.
+        executor: "auto" (one generated njit function on the CPU, launch by launch on
+            a GPU), "launch" (kernel by kernel from Python, for debugging and tests), or
+            "cuda_graph" (a captured CUDA graph; never run on a real GPU yet, opt-in).
+    """
+    if fn is None:
+        return functools.partial(compile, max_plans=max_plans, executor=executor)
+    if not callable(fn):
+        raise TypeError(f"fw.compile: expected a function, got {type(fn).__name__}")
+    if executor not in ("auto", "launch", "cuda_graph"):
+        raise ValueError(f"fw.compile: executor must be 'auto', 'launch' or 'cuda_graph', "
+                         f"got {executor!r}")
+    if not isinstance(max_plans, int) or max_plans < 1:
+        raise ValueError(f"fw.compile: max_plans must be a positive int, got {max_plans!r}")
+    return CompiledFunction(fn, max_plans, executor)
+
+
+class _Entry:
+    """What is known of one call signature: eager calls seen, then recorded plans."""
+
+    __slots__ = ("calls", "replays")
+
+    def __init__(self):
+        self.calls = 0
+        self.replays = []
+
+
+class CompiledFunction:
+    """``fn`` with a cache of recorded plans; call it as you would call ``fn``."""
+
+    def __init__(self, fn, max_plans=8, executor="auto"):
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.max_plans = max_plans
+        self.executor = executor
+        self.entries = OrderedDict()
+        self.stats = {"eager": 0, "recorded": 0, "replayed": 0}
+
+    def __call__(self, *args, **kwargs):
+        if recorder() is not None:  # called from a step being recorded: part of it
+            return self.fn(*args, **kwargs)
+        tensors, key = _signature(args, kwargs)
+        entry = self.entries.get(key)
+        if entry is None:
+            entry = self.entries[key] = _Entry()
+            if len(self.entries) > self.max_plans:
+                self.entries.popitem(last=False)
+        else:
+            self.entries.move_to_end(key)
+        for replay in entry.replays:
+            if replay.guards_hold():
+                self.stats["replayed"] += 1
+                return replay.run([t.data for t in tensors])
+        entry.calls += 1
+        if entry.calls == 1:
+            # A warm-up run creates lazily made state (optimizer moments) before a plan
+            # is kept; it runs under a recorder too, so a host read fails on this call.
+            self.stats["eager"] += 1
+            with Recorder(self._name()):
+                return self.fn(*args, **kwargs)
+        result, replay = self._record(args, kwargs, tensors)
+        entry.replays.insert(0, replay)
+        del entry.replays[self.max_plans:]
+        self.stats["recorded"] += 1
+        return result
+
+    def _name(self):
+        return getattr(self.fn, "__name__", "step")
+
+    def _record(self, args, kwargs, tensors):
+        rec = Recorder(self._name())
+        with rec:
+            result = self.fn(*args, **kwargs)
+        rec.finish()
+        plan = build_plan(rec, [t.data for t in tensors], result, _plan_device(rec, tensors))
+        kernels = kernels_for(plan.device)
+        return result, Replay(plan, self._executor(plan, kernels), kernels)
+
+    def _executor(self, plan, kernels):
+        if self.executor == "launch":
+            return LaunchExecutor(plan, kernels)
+        if plan.device.type == "cpu":
+            from .cpu import NjitExecutor
+            return NjitExecutor(plan)
+        if self.executor == "cuda_graph":
+            from .cuda import GraphExecutor
+            return GraphExecutor(plan, kernels)
+        return LaunchExecutor(plan, kernels)
+
+    def __repr__(self):
+        return f"<compiled {getattr(self.fn, '__name__', self.fn)!r} {self.stats}>"
+
+
+def _plan_device(rec, tensors):
+    """The one device the step's kernels ran on."""
+    from ..device import Device
+    names = set(rec._proxies)
+    if not names:
+        return tensors[0].device if tensors else Device("cpu")
+    if len(names) > 1:
+        raise RuntimeError(f"fw.compile({rec.name}): the step ran kernels on several "
+                           f"devices ({', '.join(sorted(names))}); a compiled step runs on "
+                           "one device: move the data to it before the call")
+    (name,) = names
+    if tensors and tensors[0].device.type == name:
+        return tensors[0].device
+    return Device(name)
+
+
+def _signature(args, kwargs):
+    """The tensors among the arguments (in order) and the key that selects a plan."""
+    tensors = []
+    key = [engine.is_grad_enabled()]
+    _walk(args, tensors, key)
+    if kwargs:
+        _walk(sorted(kwargs.items()), tensors, key)
+    return tensors, tuple(key)
+
+
+def _walk(value, tensors, key):
+    if isinstance(value, Tensor):
+        tensors.append(value)
+        key.append((value.data.shape, value.data.dtype, value.device, value.requires_grad))
+    elif isinstance(value, (tuple, list)):
+        key.append((type(value), len(value)))
+        for v in value:
+            _walk(v, tensors, key)
+    elif isinstance(value, dict):
+        key.append((dict, tuple(value)))
+        for v in value.values():
+            _walk(v, tensors, key)
+    else:
+        try:
+            hash(value)
+            key.append((type(value), value))  # 1, 1.0 and True hash alike
+        except TypeError:
+            key.append(("id", id(value)))
