@@ -60,6 +60,9 @@ class CompiledFunction:
         if recorder() is not None:  # called from a step being recorded: part of it
             return self.fn(*args, **kwargs)
         tensors, key = _signature(args, kwargs)
+        if self.executor == "cuda_graph" and any(t.device.type == "cuda" for t in tensors):
+            from kernels.cuda.graph import check_available
+            check_available()
         entry = self.entries.get(key)
         if entry is None:
             entry = self.entries[key] = _Entry()

@@ -8,6 +8,7 @@ them tiny (8 threads, 4 blocks) so that multi-block, tail and grid-stride paths 
 on small inputs.
 """
 import os
+import threading
 
 from numba import cuda
 
@@ -43,6 +44,22 @@ def launch(fn, n, threads, *args):
         run(fn, blocks_for(n, threads), threads, args)
 
 
+class _Capture(threading.local):
+    # A cuda.core GraphBuilder while ``graph.capture`` records this thread's launches.
+    builder = None
+
+
+_capture = _Capture()
+
+
+def capture_into(builder):
+    """Send this thread's launches into ``builder`` (None: launch them); returns the
+    previous target."""
+    prev = _capture.builder
+    _capture.builder = builder
+    return prev
+
+
 def run(fn, grid, block, args):
     """Launch kernel ``fn`` on ``grid`` x ``block`` threads (ints or 3-tuples).
 
@@ -52,6 +69,10 @@ def run(fn, grid, block, args):
     launch per argument kinds goes through Numba (compiling if needed); later ones
     reuse its compiled function and marshal the arguments directly (``_fast``).
     """
+    builder = _capture.builder
+    if builder is not None:  # recorded into a CUDA graph: Numba takes a builder as stream
+        fn[grid, block, builder](*args)
+        return
     key = (fn, _kinds(args))
     entry = _FAST.get(key)
     if entry is None:

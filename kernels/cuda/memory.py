@@ -4,6 +4,8 @@ the simulator's own arrays under it).
 Transfers are explicit (``copy_to_device``, ``copy_to_host``): a kernel is only ever
 handed device arrays, so Numba never copies implicitly behind an op.
 """
+import threading
+
 import numpy as np
 from numba import cuda
 
@@ -21,11 +23,31 @@ def _device_array_class():
 _DeviceArray = _device_array_class()
 
 
+class _Keep(threading.local):
+    # While a CUDA graph is captured: every allocation, held for the graph's life (its
+    # kernels keep the addresses), as PyTorch's graph memory pools do.
+    arrays = None
+
+
+_keep = _Keep()
+
+
+def keep_allocations(arrays):
+    """Append this thread's allocations to ``arrays`` (None: stop); returns the previous."""
+    prev = _keep.arrays
+    _keep.arrays = arrays
+    return prev
+
+
 def empty(shape, dtype):
     """An uninitialized C-contiguous device array."""
     if _DeviceArray is None:
-        return cuda.device_array(shape, dtype=np.dtype(dtype))
-    return _DeviceArray(shape, None, dtype)
+        out = cuda.device_array(shape, dtype=np.dtype(dtype))
+    else:
+        out = _DeviceArray(shape, None, dtype)
+    if _keep.arrays is not None:
+        _keep.arrays.append(out)
+    return out
 
 
 def zeros(shape, dtype):
