@@ -4,6 +4,7 @@ import numbers
 import numpy as np
 
 from . import dtype as dt
+from .compile.capture import recorder
 from .device import as_device, kernels_for
 from .random import default_generator
 from .tensor import Tensor
@@ -138,8 +139,19 @@ def _random(draw, size, generator, dtype, device, requires_grad):
     if not dtype.is_floating_point:
         raise TypeError(f"random floats need a floating point dtype, got {dtype!r}")
     gen = (generator or default_generator).numpy
-    array = draw(gen, _shape(size)).astype(dtype.np, copy=False)
-    return _new(array, dtype, device, requires_grad)
+    shape = _shape(size)
+    return random_tensor(lambda: draw(gen, shape).astype(dtype.np, copy=False), dtype, device,
+                       requires_grad)
+
+
+def random_tensor(draw, dtype, device, requires_grad=False):
+    """A tensor of ``draw()``'s host samples; a step recorded by ``fw.compile`` draws
+    new ones from the generator at each replay instead of keeping these."""
+    t = _new(draw(), dtype, device, requires_grad)
+    rec = recorder()
+    if rec is not None:
+        rec.refill(t.data, draw)
+    return t
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
@@ -159,11 +171,12 @@ def randint(low, high=None, size=(), generator=None, dtype=None, device=None):
         low, high = 0, low
     gen = (generator or default_generator).numpy
     dtype = dt.int64 if dtype is None else dt.as_dtype(dtype)
-    return _new(gen.integers(low, high, size=_shape((size,))).astype(dtype.np), dtype,
-                device, False)
+    shape = _shape((size,))
+    return random_tensor(lambda: gen.integers(low, high, size=shape).astype(dtype.np), dtype,
+                       device)
 
 
 def randperm(n, generator=None, device=None):
     """A random permutation of 0..n-1 (int64)."""
     gen = (generator or default_generator).numpy
-    return _new(gen.permutation(n).astype(np.int64), dt.int64, device, False)
+    return random_tensor(lambda: gen.permutation(n).astype(np.int64), dt.int64, device)

@@ -104,8 +104,11 @@ def test_cli_mnist_and_startup_suites(tmp_path, mnist_subset_dir):
     code, doc = _run_cli(tmp_path, "--suite", "mnist", "--data-dir", str(mnist_subset_dir),
                          "--against", "numpy")
     assert code == 0
-    assert [c["name"].split(",")[0] for c in doc["cases"]] == [
-        "MLP batch 64", "MLP batch 256", "CNN batch 64"]
+    names = [c["name"] for c in doc["cases"]]
+    assert [n.split(",")[0] for n in names] == [
+        "MLP batch 64", "MLP batch 64", "MLP batch 256", "MLP batch 256", "CNN batch 64",
+        "CNN batch 64"]
+    assert [", fw.compile," in n for n in names] == [False, True] * 3
     for c in doc["cases"]:
         m = c["metrics"]["numbagrad"]
         assert 0 <= m["test_accuracy"] <= 1 and m["train_loss"] > 0

@@ -71,14 +71,18 @@ def cases(against, data_dir=None, download=False, scale=1.0):
     train_arrays, test_arrays = train.arrays(), test.arrays()
     for name, (model_name, batch, opt_name, lr) in CONFIGS.items():
         args = (model_name, batch, opt_name, lr, 0)
-        ours = lambda a=args: ours_epoch(train, test, *a, device="cuda")  # noqa: E731
-        ours_epoch(train, test, *args, max_steps=3, device="cuda")  # compile, warm; untimed
         theirs = None
         if torch is not None:
             theirs = lambda a=args: torch_epoch(  # noqa: E731
                 torch, train_arrays, test_arrays, *a, device="cuda")
             torch_epoch(torch, train_arrays, test_arrays, *args, max_steps=3, device="cuda")
-        case = Case("gpu", f"{name}, one epoch of {len(train)} images on the GPU",
-                    {"numbagrad": ours}, calibrate=False, warmup=False)
-        out.append(refs.add_refs(case, against, theirs, None, missing))
+        for compiled in (False, True):
+            ours = lambda a=args, c=compiled: ours_epoch(  # noqa: E731
+                train, test, *a, device="cuda", compiled=c)
+            ours_epoch(train, test, *args, max_steps=3, device="cuda",
+                       compiled=compiled)  # compile, warm; untimed
+            label = ", fw.compile" if compiled else ""
+            case = Case("gpu", f"{name}{label}, one epoch of {len(train)} images on the GPU",
+                        {"numbagrad": ours}, calibrate=False, warmup=False)
+            out.append(refs.add_refs(case, against, theirs, None, missing))
     return out

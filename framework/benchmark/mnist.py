@@ -5,7 +5,7 @@ import numpy as np
 
 import framework as fw
 from framework.data import MNIST, DataLoader, Subset
-from framework.training import cnn, evaluate, mlp, train_epoch
+from framework.training import cnn, evaluate, make_step, mlp, train_epoch
 
 from . import refs
 from .core import Case
@@ -16,13 +16,18 @@ MLP_FLOPS_PER_SAMPLE = 6 * (784 * 512 + 512 * 512 + 512 * 10)
 
 
 def ours_epoch(train, test, model_name, batch, opt_name, lr, seed, max_steps=None,
-               device="cpu"):
+               device="cpu", compiled=False):
+    """One epoch from a fresh model; ``compiled``: the step through ``fw.compile``, whose
+    recording (and the loading of its generated code) is part of the epoch's time."""
     model = {"mlp": mlp, "cnn": cnn}[model_name](generator=fw.Generator(seed)).to(device)
     opt = (fw.optim.SGD(model.parameters(), lr=lr) if opt_name == "sgd"
            else fw.optim.Adam(model.parameters(), lr=lr))
     loader = DataLoader(train, batch, shuffle=True, generator=fw.Generator(seed + 1),
                         device=device)
-    loss = train_epoch(model, fw.nn.functional.cross_entropy, opt, loader, max_steps=max_steps)
+    loss_fn = fw.nn.functional.cross_entropy
+    step = make_step(model, loss_fn, opt)
+    loss = train_epoch(model, loss_fn, opt, loader, max_steps=max_steps,
+                       step=fw.compile(step) if compiled else step)
     _, acc = evaluate(model, fw.nn.functional.cross_entropy,
                       DataLoader(test, 1000, device=device))
     if device == "cuda":
@@ -120,8 +125,6 @@ def cases(against, data_dir=None, download=False, scale=1.0, configs=None, torch
     for name in configs or CONFIGS:
         model_name, batch, opt_name, lr = CONFIGS[name]
         args = (model_name, batch, opt_name, lr, 0)
-        ours = lambda a=args: ours_epoch(train, test, *a)  # noqa: E731
-        ours_epoch(train, test, *args, max_steps=3)  # compile and warm caches, untimed
         theirs = None
         if torch is not None:
             theirs = lambda a=args: torch_epoch(torch, train_arrays, test_arrays, *a)  # noqa
@@ -131,7 +134,12 @@ def cases(against, data_dir=None, download=False, scale=1.0, configs=None, torch
             numpy_impl = lambda b=batch, r=lr: numpy_mlp_epoch(  # noqa: E731
                 train_arrays, test_arrays, b, r, 0)
         flops = MLP_FLOPS_PER_SAMPLE * len(train) if model_name == "mlp" else 0.0
-        case = Case("mnist", f"{name}, one epoch of {len(train)} images",
-                    {"numbagrad": ours}, flops=flops, calibrate=False, warmup=False)
-        out.append(refs.add_refs(case, against, theirs, numpy_impl, missing))
+        for compiled in (False, True):
+            ours = lambda a=args, c=compiled: ours_epoch(train, test, *a, compiled=c)  # noqa
+            # Compile kernels (and the recorded step) and warm caches, untimed.
+            ours_epoch(train, test, *args, max_steps=3, compiled=compiled)
+            label = ", fw.compile" if compiled else ""
+            case = Case("mnist", f"{name}{label}, one epoch of {len(train)} images",
+                        {"numbagrad": ours}, flops=flops, calibrate=False, warmup=False)
+            out.append(refs.add_refs(case, against, theirs, numpy_impl, missing))
     return out

@@ -31,6 +31,32 @@ def _tiny_step(against, torch):
                 {"numbagrad": ours}), torch_impl
 
 
+def _grad_step(compiled, torch):
+    """Value and gradients of (a*b + c).relu().sum() on 64 elements: eager or through
+    fw.compile, against PyTorch eager forward + torch.autograd.grad."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(64).astype(np.float32) for _ in range(3)]
+    a, b, c = (fw.tensor(x) for x in arrays)
+
+    def f(a, b, c):
+        return (a * b + c).relu().sum()
+
+    step = fw.value_and_grad(f, (0, 1, 2))
+    if compiled:
+        step = fw.compile(step)
+    torch_impl = None
+    if torch is not None:
+        ta, tb, tc = (torch.tensor(x, requires_grad=True) for x in arrays)
+
+        def torch_impl():
+            value = (ta * tb + tc).relu().sum()
+            return value, torch.autograd.grad(value, (ta, tb, tc))
+
+    label = "fw.compile(value_and_grad)" if compiled else "value_and_grad, eager"
+    return Case("ops", f"tiny step, {label}: (a*b+c).relu().sum(), 64 elements",
+                {"numbagrad": lambda: step(a, b, c)}), torch_impl
+
+
 def _label(n):
     return f"{n >> 20}M" if n >= 1 << 20 else f"{n >> 10}K" if n >= 1 << 10 else str(n)
 
@@ -62,6 +88,9 @@ def cases(against, scale=1.0, torch_missing=None):
     out = []
     case, torch_impl = _tiny_step(against, torch)
     out.append(refs.add_refs(case, against, torch_impl, None, missing))
+    for compiled in (False, True):
+        case, torch_impl = _grad_step(compiled, torch)
+        out.append(refs.add_refs(case, against, torch_impl, None, missing))
     sizes = [1 << 20, 1 << 24] if scale >= 1 else [max(256, int((1 << 20) * scale))]
     rng = np.random.default_rng(0)
     for n in sizes:

@@ -9,6 +9,7 @@ from ..autograd.ops.loss import cross_entropy_rows
 from ..autograd.ops.matmul import linear
 from ..autograd.ops.softmax import log_softmax, softmax
 from ..compile.capture import recorder
+from ..creation import random_tensor
 from ..random import default_generator
 from ..tensor import Tensor
 
@@ -150,14 +151,9 @@ def dropout(input, p=0.5, training=True, generator=None):
     if p == 1.0:
         return input * 0.0
     gen = (generator or default_generator).numpy
-
-    def draw():
-        return (gen.random(input.shape) >= p).astype(input.dtype.np) / (1.0 - p)
-
-    mask = Tensor._wrap(input.kernels.from_host(draw(), input.dtype.np), input.device, None, 0)
-    rec = recorder()
-    if rec is not None:  # a compiled step draws a new mask from the generator each call
-        rec.refill(mask.data, draw)
+    shape, np_dtype = input.shape, input.dtype.np
+    mask = random_tensor(lambda: (gen.random(shape) >= p).astype(np_dtype) / (1.0 - p),
+                       input.dtype, input.device)
     return input * mask
 
 

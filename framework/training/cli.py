@@ -71,6 +71,9 @@ def add_parser(sub):
                    help="stop when the global step count reaches N")
     p.add_argument("--metrics-json", default=None, help="write per-epoch metrics here")
     p.add_argument("--plot", default=None, help="draw loss and accuracy curves to a PNG")
+    p.add_argument("--no-compile", action="store_true",
+                   help="run the training step eagerly, op by op (by default it is "
+                        "recorded once and replayed with fw.compile; same results)")
     p.set_defaults(run=run)
     return p
 
@@ -156,7 +159,7 @@ def _train(args, config, model, optimizer, train_loader, test_loader, state, dat
     try:
         fit(model, F.cross_entropy, optimizer, train_loader, test_loader, args.epochs,
             state=state, max_steps=args.max_steps, should_stop=lambda: bool(interrupted),
-            on_step=on_step, on_epoch=on_epoch)
+            on_step=on_step, on_epoch=on_epoch, compile=not args.no_compile)
     except Stop:
         if "p" in bar:
             bar.pop("p").close()

@@ -28,31 +28,43 @@ class Stop(Exception):
     """Raised inside the loop when ``should_stop()`` turns true (e.g. on Ctrl-C)."""
 
 
-def train_epoch(model, loss_fn, optimizer, loader, state=None, scheduler=None,
-                max_steps=None, should_stop=None, on_step=None):
-    """One pass over ``loader`` (or what is left of it); returns the epoch's mean loss.
-
-    ``scheduler`` is stepped once per batch. Stops early at ``max_steps`` global steps,
-    and raises ``Stop`` after a step once ``should_stop()`` is true.
-    """
-    state = state or TrainState()
-    model.train()
-    start = time.perf_counter() - state.epoch_seconds
-    for x, y in loader:
+def make_step(model, loss_fn, optimizer, scheduler=None):
+    """One training step on a batch: zero the gradients, forward, backward, update,
+    and step ``scheduler`` if given; returns the loss tensor. ``fw.compile`` it to
+    replay the step without Python per op."""
+    def train_step(x, y):
         optimizer.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
+        return loss
+    return train_step
+
+
+def train_epoch(model, loss_fn, optimizer, loader, state=None, scheduler=None,
+                max_steps=None, should_stop=None, on_step=None, step=None):
+    """One pass over ``loader`` (or what is left of it); returns the epoch's mean loss.
+
+    ``scheduler`` is stepped once per batch. Stops early at ``max_steps`` global steps,
+    and raises ``Stop`` after a step once ``should_stop()`` is true. ``step`` replaces
+    ``make_step(model, loss_fn, optimizer, scheduler)`` (a compiled one, say).
+    """
+    state = state or TrainState()
+    step = step or make_step(model, loss_fn, optimizer, scheduler)
+    model.train()
+    start = time.perf_counter() - state.epoch_seconds
+    for x, y in loader:
+        loss = step(x, y).item()
         n = x.shape[0]
-        state.epoch_loss_sum += loss.item() * n
+        state.epoch_loss_sum += loss * n
         state.epoch_samples += n
         state.step_in_epoch += 1
         state.global_step += 1
         state.epoch_seconds = time.perf_counter() - start
         if on_step is not None:
-            on_step(state, loss.item())
+            on_step(state, loss)
         if max_steps is not None and state.global_step >= max_steps:
             break
         if should_stop is not None and should_stop():
@@ -78,14 +90,20 @@ def evaluate(model, loss_fn, loader, should_stop=None):
 
 
 def fit(model, loss_fn, optimizer, train_loader, test_loader=None, epochs=1, scheduler=None,
-        state=None, max_steps=None, should_stop=None, on_step=None, on_epoch=None):
+        state=None, max_steps=None, should_stop=None, on_step=None, on_epoch=None,
+        compile=False):
     """Train for ``epochs`` (from ``state`` on, if given); returns per-epoch metrics.
 
     Each epoch's dict has ``epoch``, ``train_loss``, ``train_seconds`` (the training
     part alone) and, with a ``test_loader``, ``test_loss`` and ``test_accuracy``.
     ``on_epoch(state, metrics)`` runs after each epoch (to save a checkpoint, say).
+    ``compile=True`` replays the training step through ``fw.compile`` (same results).
     """
     state = state or TrainState()
+    step = make_step(model, loss_fn, optimizer, scheduler)
+    if compile:
+        from ..compile import compile as compile_step
+        step = compile_step(step)
     generator = getattr(train_loader, "generator", None)
     while state.epoch < epochs:
         if max_steps is not None and state.global_step >= max_steps:
@@ -98,7 +116,7 @@ def fit(model, loss_fn, optimizer, train_loader, test_loader=None, epochs=1, sch
                 generator.set_state(state.epoch_rng_state)
             train_loader.skip_next(state.step_in_epoch)
         train_loss = train_epoch(model, loss_fn, optimizer, train_loader, state, scheduler,
-                                 max_steps, should_stop, on_step)
+                                 max_steps, should_stop, on_step, step)
         finished = state.step_in_epoch >= len(train_loader)
         metrics = {"epoch": state.epoch + 1, "train_loss": train_loss,
                    "train_seconds": state.epoch_seconds, "steps": state.step_in_epoch,

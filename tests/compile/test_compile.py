@@ -114,6 +114,20 @@ def test_dropout_draws_a_new_mask_each_call_from_the_generator():
                                   fw.rand(4, generator=g2).numpy())
 
 
+def test_random_tensors_made_inside_the_step_are_drawn_again_each_call():
+    g1, g2 = fw.Generator(5), fw.Generator(5)
+
+    def noisy(gen):
+        return lambda x: (x + fw.randn(*x.shape, generator=gen)).sum()
+    eager, compiled = noisy(g1), fw.compile(noisy(g2))
+    x = fw.zeros(3, 4)
+    values = [compiled(x).item() for _ in range(5)]
+    assert values == [eager(x).item() for _ in range(5)]
+    assert len(set(values)) == 5
+    assert fw.randint(0, 1000, (4,), generator=g1).tolist() == \
+        fw.randint(0, 1000, (4,), generator=g2).tolist()
+
+
 def test_eval_mode_records_again_and_matches_eager():
     g1, g2 = fw.Generator(7), fw.Generator(7)
     m1, m2 = tiny_mlp(3, 0.5, g1), tiny_mlp(3, 0.5, g2)

@@ -60,3 +60,35 @@ def test_cuda_graph_executor_is_a_clear_error_without_a_gpu():
     step = fw.compile(lambda x: (x * 2).sum(), executor="cuda_graph")
     with pytest.raises(RuntimeError, match="CUDA graphs need a real GPU"):
         step(fw.ones(3, device="cuda"))
+
+
+def test_seed_style_step_with_dropout_on_cuda(rng):
+    """value_and_grad over optimizer.parameters, optimizer(grads), dropout masks drawn
+    from a generator and copied to the device at every replay."""
+    def make(seed):
+        g = fw.Generator(seed)
+        net = nn.Sequential(nn.Flatten(), nn.Linear(6, 9, generator=g), nn.ReLU(),
+                            nn.Dropout(0.5, generator=fw.Generator(11)),
+                            nn.Linear(9, 3, generator=g)).to("cuda")
+        return net, SGD(net.trainable_params(), lr=0.1)
+
+    def train_step(net, opt):
+        def forward_fn(x, y):
+            return F.cross_entropy(net(x), y)
+        grad_fn = fw.value_and_grad(forward_fn, None, weights=opt.parameters)
+
+        def step(x, y):
+            loss, grads = grad_fn(x, y)
+            opt(grads)
+            return loss
+        return step
+
+    (n1, o1), (n2, o2) = make(3), make(3)
+    eager, compiled = train_step(n1, o1), fw.compile(train_step(n2, o2))
+    for _ in range(5):
+        x = fw.tensor(rng.standard_normal((4, 2, 3)).astype(np.float32), device="cuda")
+        y = fw.tensor(rng.integers(0, 3, 4), device="cuda")
+        assert eager(x, y).item() == compiled(x, y).item()
+    for a, b in zip(n1.parameters(), n2.parameters()):
+        np.testing.assert_array_equal(a.detach().cpu().numpy(), b.detach().cpu().numpy())
+    assert compiled.stats["replayed"] == 3
