@@ -17,8 +17,8 @@ def compile(fn=None, *, max_plans=8, executor="auto"):
     Args:
         fn: the function; it may close over modules, optimizers, schedulers and
             generators, and take tensors and other values as arguments.
-        max_plans: plans kept per compiled function (one per signature and state), the
-            least recently used dropped first.
+        max_plans: signatures kept per compiled function (the oldest dropped first),
+            and plans kept per signature (one per state the guards tell apart).
         executor: "auto" (one generated njit function on the CPU, launch by launch on
             a GPU), "launch" (kernel by kernel from Python, for debugging and tests), or
             "cuda_graph" (a captured CUDA graph; never run on a real GPU yet, opt-in).
@@ -60,20 +60,22 @@ class CompiledFunction:
         if recorder() is not None:  # called from a step being recorded: part of it
             return self.fn(*args, **kwargs)
         tensors, key = _signature(args, kwargs)
+        entry = self.entries.get(key)
+        if entry is not None:
+            for replay in entry.replays:
+                if replay.guards_hold():
+                    self.stats["replayed"] += 1
+                    return replay.run(tensors)
+        return self._eager_or_record(args, kwargs, tensors, key, entry)
+
+    def _eager_or_record(self, args, kwargs, tensors, key, entry):
         if self.executor == "cuda_graph" and any(t.device.type == "cuda" for t in tensors):
             from kernels.cuda.graph import check_available
             check_available()
-        entry = self.entries.get(key)
         if entry is None:
             entry = self.entries[key] = _Entry()
-            if len(self.entries) > self.max_plans:
+            if len(self.entries) > self.max_plans:  # the oldest signature goes first
                 self.entries.popitem(last=False)
-        else:
-            self.entries.move_to_end(key)
-        for replay in entry.replays:
-            if replay.guards_hold():
-                self.stats["replayed"] += 1
-                return replay.run([t.data for t in tensors])
         entry.calls += 1
         if entry.calls == 1:
             # A warm-up run creates lazily made state (optimizer moments) before a plan
@@ -132,18 +134,33 @@ def _plan_device(rec, tensors):
 
 def _signature(args, kwargs):
     """The tensors among the arguments (in order) and the key that selects a plan."""
+    if not kwargs and all(type(a) is Tensor for a in args):  # the common case, fast
+        key = tuple([_tensor_key(t) for t in args])
+        return args, (engine.is_grad_enabled(),) + key + _aliases(args)
     tensors = []
     key = [engine.is_grad_enabled()]
     _walk(args, tensors, key)
     if kwargs:
         _walk(sorted(kwargs.items()), tensors, key)
-    return tensors, tuple(key)
+    return tensors, tuple(key) + _aliases(tensors)
+
+
+def _tensor_key(t):
+    return t.data.shape, t.data.dtype, t.device.type, t.device.index, t.requires_grad
+
+
+def _aliases(tensors):
+    """Which tensor arguments share one array (a plan binds each array once)."""
+    ids = [id(t.data) for t in tensors]
+    if len(set(ids)) == len(ids):
+        return ()
+    return (("aliases", tuple(ids.index(i) for i in ids)),)
 
 
 def _walk(value, tensors, key):
     if isinstance(value, Tensor):
         tensors.append(value)
-        key.append((value.data.shape, value.data.dtype, value.device, value.requires_grad))
+        key.append(_tensor_key(value))
     elif isinstance(value, (tuple, list)):
         key.append((type(value), len(value)))
         for v in value:

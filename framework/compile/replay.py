@@ -54,18 +54,23 @@ class LaunchExecutor:
 
 
 class Replay:
-    """One plan with its executor: ``run(input_arrays)`` replays a call, returns its result."""
+    """One plan with its executor: ``run(tensors)`` replays a call and returns its result."""
 
     def __init__(self, plan, executor, kernels):
         self.plan = plan
         self.executor = executor
         self.kernels = kernels
         self.slots = np.zeros(max(plan.n_slots, 1))
-        self.fresh = [(i, b) for i, b in enumerate(plan.buffers) if b.kind == "output"]
+        self.fresh = [(i, b.shape, b.dtype) for i, b in enumerate(plan.buffers)
+                      if b.kind == "output"]
         self.inputs = [(i, b.index) for i, b in enumerate(plan.buffers) if b.kind == "input"]
+        self.build_result = _builder(plan.outputs, plan.buffers)
+        self.has_guards = bool(plan.leaves or plan.modules or plan.guards)
 
     def guards_hold(self):
         """Whether the leaves and modules the step touches are as when it was recorded."""
+        if not self.has_guards:
+            return True
         for note in self.plan.leaves:
             t = note.tensor
             if t.data is not note.data:
@@ -84,17 +89,20 @@ class Replay:
                 return False
         return True
 
-    def run(self, input_arrays):
+    def run(self, inputs):
+        """Replay with ``inputs`` (the call's tensors); returns the call's result."""
         bases = [None] * len(self.plan.buffers)
         for i, j in self.inputs:
-            bases[i] = input_arrays[j]
-        k = self.kernels
-        for i, b in self.fresh:
-            bases[i] = k.empty(b.shape, b.dtype)
-        self._host_steps(bases)
+            bases[i] = inputs[j].data
+        empty = self.kernels.empty
+        for i, shape, dtype in self.fresh:
+            bases[i] = empty(shape, dtype)
+        if self.plan.host_steps:
+            self._host_steps(bases)
         self.executor.run(bases, self.slots)
-        self._bind_grads(bases)
-        return _rebuild(self.plan.outputs, bases)
+        if self.plan.grad_bindings:
+            self._bind_grads(bases)
+        return self.build_result(bases)
 
     def _host_steps(self, bases):
         slots = self.slots
@@ -125,15 +133,28 @@ def _copy_from_host(dst, host):
         dst.copy_to_device(host)
 
 
-def _rebuild(template, bases):
+def _builder(template, buffers):
+    """A function of the replay's buffer arrays that builds the call's result, made once
+    per plan so that a replay does not walk the template."""
+    wrap = Tensor._wrap
     if isinstance(template, OutTensor):
         if template.same is not None:
-            return template.same
-        return Tensor._wrap(materialize(template.view, bases), template.device, None, 0)
-    if isinstance(template, tuple):
-        return tuple(_rebuild(t, bases) for t in template)
-    if isinstance(template, list):
-        return [_rebuild(t, bases) for t in template]
+            return lambda bases, same=template.same: same
+        view, device = template.view, template.device
+        buf = buffers[view.buffer]
+        if buf.kind == "output" and view.offset == 0 and view.shape == buf.shape:
+            i = view.buffer  # the whole fresh buffer: no view to make
+            return lambda bases: wrap(bases[i], device, None, 0)
+        return lambda bases: wrap(materialize(view, bases), device, None, 0)
+    if isinstance(template, (tuple, list)):
+        parts = [_builder(t, buffers) for t in template]
+        if isinstance(template, list):
+            return lambda bases: [p(bases) for p in parts]
+        if len(parts) == 2:
+            first, second = parts
+            return lambda bases: (first(bases), second(bases))
+        return lambda bases: tuple([p(bases) for p in parts])
     if isinstance(template, dict):
-        return {k: _rebuild(v, bases) for k, v in template.items()}
-    return template
+        items = [(k, _builder(v, buffers)) for k, v in template.items()]
+        return lambda bases: {k: p(bases) for k, p in items}
+    return lambda bases: template
