@@ -45,12 +45,18 @@ class Tracer:
 
     def bind(self, obj, name):
         self.names[id(obj)] = name
+        if hasattr(obj, "requires_grad"):
+            # detach() and similar wrap the same array in a new tensor the tracer never
+            # sees made: the array's identity still names the value.
+            self.names[id(obj.data)] = name
         self.keep.append(obj)
         return name
 
     def value(self, arg):
         """The value name of a tensor or raw-array argument, registering constants."""
         name = self.names.get(id(arg))
+        if name is None and hasattr(arg, "requires_grad"):
+            name = self.names.get(id(arg.data))
         if name is _UNAVAILABLE:
             raise OnnxError(f"fw.onnx.export: a value used in {self.where()} has no ONNX "
                             f"equivalent (the indices of a max/min over several dims)")
@@ -73,8 +79,7 @@ class Tracer:
         return self.bind(tensor, self.fresh("t"))
 
     def unavailable(self, tensor):
-        self.names[id(tensor)] = _UNAVAILABLE
-        self.keep.append(tensor)
+        self.bind(tensor, _UNAVAILABLE)
 
     # ----- nodes -------------------------------------------------------------------
     def node(self, op_type, inputs, outputs, **attrs):
