@@ -1,5 +1,8 @@
 """fw.onnx.export: checker, onnxruntime agreement at two batch sizes, round trip, errors."""
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -166,3 +169,17 @@ def test_observer_is_off_outside_export():
         fw.ones(2) < 3
     assert engine.get_observer() is None
     assert [name for name, _ in seen] == ["Binary", "Sum", "Compare"]
+
+
+def test_onnx_is_optional():
+    """Importing framework does not import onnx; without it, fw.onnx says what to install."""
+    code = ("import sys; import framework as fw; assert 'onnx' not in sys.modules\n"
+            "sys.modules['onnx'] = None\n"
+            "try:\n"
+            "    fw.onnx.export(fw.nn.Linear(2, 2), fw.ones(1, 2), 'never.onnx')\n"
+            "except fw.onnx.OnnxError as exc:\n"
+            "    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2]).stdout
+    assert "pip install 'numbagrad[onnx]'" in out
+    assert not (Path(__file__).resolve().parents[2] / "never.onnx").exists()
