@@ -92,10 +92,11 @@ def _linear(g, args, outs):
 def _reshape(g, args, outs):
     x, shape = args
     shape = list(shape)
-    if g.dynamic_batch and x.ndim and x.shape[0] == g.batch_size and shape:
-        # Keep the batch symbolic: 0 copies the input's dim 0, -1 infers a dim that
-        # folds the batch in.
-        shape[0] = 0 if shape[0] == x.shape[0] else -1
+    if g.dynamic_batch and shape and all(shape):
+        # -1 infers dim 0 from the input's size, so a batch carried in (or folded into)
+        # it follows the input; a reshape that does not involve the batch infers the
+        # same value it had.
+        shape[0] = -1
     g.node("Reshape", [g.value(x), g.const(np.array(shape, np.int64), "shape")],
            [g.output(outs[0])])
 

@@ -183,3 +183,11 @@ def test_onnx_is_optional():
                          check=True, cwd=Path(__file__).resolve().parents[2]).stdout
     assert "pip install 'numbagrad[onnx]'" in out
     assert not (Path(__file__).resolve().parents[2] / "never.onnx").exists()
+
+
+def test_batch_folded_into_rows_stays_dynamic(tmp_path):
+    """Linear on (N, T, F) reshapes to (N*T, F) and back: both reshapes follow N."""
+    model = nn.Sequential(nn.Linear(4, 3, generator=fw.Generator(0)), nn.Tanh()).eval()
+    path = str(tmp_path / "rows.onnx")
+    fw.onnx.export(model, fw.randn(2, 5, 4), path)
+    _check_against_onnxruntime(model, path, (5, 4), batches=(2, 3, 7))
