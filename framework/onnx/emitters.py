@@ -12,6 +12,7 @@ import numpy as np
 from kernels import opcodes as op
 
 from ..autograd.ops import conv, elementwise, matmul, movement, reduce, softmax
+from ..tensor import Assign
 
 _BINARY = {op.ADD: "Add", op.SUB: "Sub", op.MUL: "Mul", op.DIV: "Div", op.POW: "Pow",
            op.MAXIMUM: "Max", op.MINIMUM: "Min"}
@@ -108,12 +109,16 @@ def _permute(g, args, outs):
 
 def _expand(g, args, outs):
     x, shape = args
-    lead = len(shape) - x.ndim
+    _expand_to(g, g.value(x), x, shape, g.output(outs[0]))
+
+
+def _expand_to(g, name, x, shape, out_name):
+    lead = len(shape) - len(x.shape)
     # Dims the input already has need no expanding: 1 there keeps them (and the batch)
     # as they come, since Expand broadcasts both ways.
     target = [1 if i >= lead and x.shape[i - lead] == n else n for i, n in enumerate(shape)]
-    g.node("Expand", [g.value(x), g.const(np.array(target, np.int64), "shape")],
-           [g.output(outs[0])])
+    return g.node("Expand", [name, g.const(np.array(target, np.int64), "shape")],
+                  [out_name])
 
 
 def _cat(g, args, outs):
@@ -125,6 +130,18 @@ def _split(g, args, outs):
     x, dim, sizes = args
     g.node("Split", [g.value(x), g.const(np.array(sizes, np.int64), "split")],
            [g.output(o) for o in outs], axis=dim)
+
+
+def _assign(g, args, outs):
+    """``target`` overwritten in place: later uses of it read a new value name."""
+    (value,), (target,) = args, outs
+    name = g.value(value)
+    if tuple(value.shape) != target.shape:
+        name = _expand_to(g, name, value, target.shape, g.fresh("t"))
+    if value.data.dtype != target.data.dtype:
+        to = g.onnx.helper.np_dtype_to_tensor_dtype(target.data.dtype)
+        name = g.node("Cast", [name], [g.fresh("t")], to=to)
+    g.node("Identity", [name], [g.output(target)])
 
 
 def _identity(g, args, outs):
@@ -227,7 +244,7 @@ EMITTERS = {
     matmul.MatMul: _matmul, matmul.Linear: _linear,
     movement.Reshape: _reshape, movement.Permute: _permute, movement.Expand: _expand,
     movement.Cat: _cat, movement.Split: _split, movement.Clone: _identity,
-    movement.ToDevice: _identity,
+    movement.ToDevice: _identity, Assign: _assign,
     reduce.Sum: _sum, reduce.Extremum: _extremum,
     softmax.Softmax: _softmax, softmax.LogSumExp: _logsumexp,
     conv.Conv2d: _conv2d, conv.MaxPool2d: _max_pool2d, conv.AvgPool2d: _avg_pool2d,

@@ -191,3 +191,19 @@ def test_batch_folded_into_rows_stays_dynamic(tmp_path):
     path = str(tmp_path / "rows.onnx")
     fw.onnx.export(model, fw.randn(2, 5, 4), path)
     _check_against_onnxruntime(model, path, (5, 4), batches=(2, 3, 7))
+
+
+class _InPlace(nn.Module):
+    def forward(self, x):
+        y = x * 2
+        y += 1
+        row = fw.zeros(x.shape[0], 1, dtype=fw.float64)
+        row.copy_(y.sum(1, keepdim=True))  # a cast and an overwrite
+        return y * row.float()
+
+
+def test_in_place_updates_are_traced(tmp_path):
+    model = _InPlace()
+    path = str(tmp_path / "inplace.onnx")
+    fw.onnx.export(model, fw.randn(3, 4), path)
+    _check_against_onnxruntime(model, path, (4,), batches=(3,))
