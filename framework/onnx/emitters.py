@@ -208,12 +208,12 @@ def _conv2d(g, args, outs):
     x, weight, bias, stride, padding = args[:5]
     dilation = args[5] if len(args) > 5 else 1
     groups = args[6] if len(args) > 6 else 1
-    if isinstance(padding, str):
-        raise g.unsupported(f"conv2d padding={padding!r} (as traced)")
     inputs = [g.value(x), g.value(weight)] + ([g.value(bias)] if bias is not None else [])
+    # PyTorch's padding="same" puts the odd pixel after, as ONNX's SAME_UPPER does.
+    pads = dict(auto_pad="SAME_UPPER" if padding == "same" else "VALID") \
+        if isinstance(padding, str) else dict(pads=_pads(padding))
     g.node("Conv", inputs, [g.output(outs[0])], kernel_shape=list(weight.shape[2:]),
-           strides=_pair(stride), pads=_pads(padding), dilations=_pair(dilation),
-           group=int(groups))
+           strides=_pair(stride), dilations=_pair(dilation), group=int(groups), **pads)
 
 
 def _pool_attrs(args):
