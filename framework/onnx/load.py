@@ -30,16 +30,17 @@ class _Step:
 
 class OnnxModule(Module):
     """A loaded ONNX graph. Floating-point initializers are parameters (under their
-    ONNX names), integer ones buffers; ``.to("cuda")`` moves them like any module's."""
+    ONNX names); integer initializers and Constant nodes' values are buffers.
+    ``.to("cuda")`` moves them like any module's."""
 
-    def __init__(self, path, opset, inputs, outputs, steps, tensors, static):
+    def __init__(self, path, opset, inputs, outputs, steps, tensors, constants, static):
         super().__init__()
         object.__setattr__(self, "_meta", (os.path.basename(path), opset, inputs, outputs))
         object.__setattr__(self, "_steps", steps)
         object.__setattr__(self, "_static", static)
-        for name, array in tensors.items():
+        for name, array in list(tensors.items()) + list(constants.items()):
             t = from_numpy(np.ascontiguousarray(array))
-            if t.dtype.is_floating_point:
+            if t.dtype.is_floating_point and name in tensors:
                 self._parameters[name] = Parameter(t)
             else:
                 self._buffers[name] = t
@@ -101,14 +102,16 @@ def load(path, device=None):
     graph = proto.graph
     tensors = {t.name: onnx.numpy_helper.to_array(t) for t in graph.initializer}
     static = {name: a for name, a in tensors.items() if a.dtype.kind not in "fc"}
+    constants = {}
     steps = []
     for node in graph.node:
-        step = _prepare(onnx, node, path, opset, tensors, static)
+        step = _prepare(onnx, node, path, opset, ChainMap(static, tensors, constants),
+                        constants, static)
         if step is not None:
             steps.append(step)
     inputs = [v.name for v in graph.input if v.name not in tensors]
     outputs = [v.name for v in graph.output]
-    module = OnnxModule(path, opset, inputs, outputs, steps, tensors, static)
+    module = OnnxModule(path, opset, inputs, outputs, steps, tensors, constants, static)
     module.eval()
     return module.to(device) if device is not None else module
 
@@ -141,16 +144,17 @@ def _one_line(exc):
     return text[:300] or type(exc).__name__
 
 
-def _prepare(onnx, node, path, opset, tensors, static):
-    """The step for ``node``, or None for a Constant (folded into the values)."""
+def _prepare(onnx, node, path, opset, known, constants, static):
+    """The step for ``node``, or None for a Constant (its value joins ``constants``
+    when floating-point, else ``static``: host values for shapes and indices)."""
     attrs = {a.name: _attr(onnx, a) for a in node.attribute}
-    spec = load_ops.NodeSpec(node, attrs, path, opset, ChainMap(static, tensors))
+    spec = load_ops.NodeSpec(node, attrs, path, opset, known)
     if node.domain not in _DOMAINS:
         raise spec.error(f"op domain {node.domain!r} is not supported")
     if node.op_type == "Constant":
         value = _constant(onnx, spec, attrs)
         if value.dtype.kind in "fc":
-            tensors[node.output[0]] = value
+            constants[node.output[0]] = value
         else:
             static[node.output[0]] = value
         return None

@@ -109,6 +109,8 @@ def _gelu(spec):
 
 def _clip(spec):
     lo, hi = spec.const_input(1), spec.const_input(2)
+    lo = spec.attr("min") if lo is None else lo  # attributes before opset 11
+    hi = spec.attr("max") if hi is None else hi
     for i, v in ((1, lo), (2, hi)):
         if len(spec.inputs) > i and spec.inputs[i] and v is None:
             raise spec.error("min/max computed at run time are not supported (only "
@@ -255,6 +257,7 @@ def _split(spec):
     axis, n_out = spec.attr("axis", 0), len(spec.outputs)
 
     def run(x, split=None):
+        split = spec.attr("split") if split is None else split  # an attribute before 13
         size = x.shape[axis]
         sizes = _ints(split) if split is not None else \
             [-(-size // n_out)] * (n_out - 1) + [size - -(-size // n_out) * (n_out - 1)]
