@@ -60,7 +60,9 @@ class OnnxModule(Module):
             env[name] = x
         for step in self._steps:
             _run_step(step, env)
-        outs = tuple(env[name] for name in out_names)
+        # An output computed in shape arithmetic is a host array: hand back a tensor.
+        outs = tuple(v if isinstance(v, Tensor) else from_numpy(np.array(v)).to(
+            inputs[0].device if inputs else None) for v in (env[n] for n in out_names))
         return outs[0] if len(outs) == 1 else outs
 
     def extra_repr(self):
