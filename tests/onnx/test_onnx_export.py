@@ -207,3 +207,29 @@ def test_in_place_updates_are_traced(tmp_path):
     path = str(tmp_path / "inplace.onnx")
     fw.onnx.export(model, fw.randn(3, 4), path)
     _check_against_onnxruntime(model, path, (4,), batches=(3,))
+
+
+class _TwoInputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(5, 2, generator=fw.Generator(0))
+
+    def forward(self, a, b):
+        joined = fw.cat([a, b * 2], 1)
+        return self.fc(joined), joined.sum(1)
+
+
+def test_several_inputs_and_outputs_keep_their_names(tmp_path):
+    model = _TwoInputs()
+    path = str(tmp_path / "two.onnx")
+    fw.onnx.export(model, (fw.randn(2, 3), fw.randn(2, 2)), path, input_names=["a", "b"],
+                   output_names=["logits", "total"])
+    session = _session(path)
+    assert [i.name for i in session.get_inputs()] == ["a", "b"]
+    assert [o.name for o in session.get_outputs()] == ["logits", "total"]
+    a, b = fw.randn(4, 3), fw.randn(4, 2)
+    theirs = session.run(None, {"a": a.numpy(), "b": b.numpy()})
+    loaded = fw.onnx.load(path)
+    for got in (_ours(model, a, b), _ours(loaded, a, b)):
+        for ours, ref in zip(got, theirs, strict=True):
+            np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5)
