@@ -129,3 +129,21 @@ def test_conv_attributes_pass_through(tmp_path):
         spread[:, :, ::2, ::2] = w
         want = fw.nn.functional.conv2d(fw.tensor(x), fw.tensor(spread)).numpy()
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_average_pool_without_padding_counted(tmp_path):
+    """ONNX's default count_include_pad=0 with padding: passed to F.avg_pool2d, or a
+    load-time error naming the attribute while avg_pool2d cannot take it."""
+    pool = helper.make_node("AveragePool", ["x"], ["y"], name="ap", kernel_shape=[3, 3],
+                            pads=[1, 1, 1, 1], strides=[2, 2])
+    path = _save(tmp_path, [pool])
+    try:
+        model = fw.onnx.load(path)
+    except fw.onnx.OnnxError as exc:
+        assert "node 'ap' (AveragePool)" in str(exc) and "count_include_pad" in str(exc)
+        return
+    x = np.random.default_rng(1).standard_normal((1, 2, 5, 5)).astype(np.float32)
+    avg = fw.nn.functional.avg_pool2d
+    counted = avg(fw.tensor(x), 3, 2, 1).numpy()
+    share = avg(fw.ones(1, 2, 5, 5), 3, 2, 1).numpy()  # fraction of each window inside
+    np.testing.assert_allclose(_run(model, x)[0], counted / share, rtol=1e-5)
