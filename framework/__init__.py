@@ -5,7 +5,7 @@
     (x * x).sum().backward()
 """
 from . import autograd, cuda, data, nn, optim, training
-from . import onnx  # noqa: I001  (the onnx package itself is imported on first use)
+from . import onnx  # framework.onnx; the onnx package itself is imported on first use
 from .autograd import (enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled,
                        stop_gradient, value_and_grad)
 from .autograd.ops.elementwise import (abs, add, clamp, div, exp, gelu, log, maximum, minimum,
