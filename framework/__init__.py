@@ -5,6 +5,7 @@
     (x * x).sum().backward()
 """
 from . import autograd, cuda, data, nn, optim, training
+from . import onnx  # framework.onnx; the onnx package itself is imported on first use
 from .compile import HostReadError, compile
 from .autograd import (enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled,
                        stop_gradient, value_and_grad)

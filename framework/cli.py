@@ -45,6 +45,8 @@ def build_parser():
     train_cli.add_parser(sub)
     from .benchmark import cli as bench_cli
     bench_cli.add_parser(sub)
+    from .onnx import cli as export_cli
+    export_cli.add_parser(sub)
     return parser
 
 

@@ -83,6 +83,10 @@ def load_metadata(path):
         if len(head) < 8:
             raise ValueError(f"{path} is not a safetensors checkpoint (too short)")
         (n,) = struct.unpack("<Q", head)
+        if n > os.path.getsize(path) - 8:
+            # Checked first: reading a garbage length would try to allocate it.
+            raise ValueError(f"{path} is not a safetensors checkpoint (header length {n} "
+                             f"exceeds the file)")
         try:
             header = json.loads(f.read(n))
         except ValueError as exc:

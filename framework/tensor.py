@@ -230,6 +230,7 @@ class Tensor:
         k = self.kernels
         out = arrays.expand(k, src.data, self.data.shape)
         k.cast(self.data.reshape(-1), out.reshape(-1))
+        _observe_assign(src, self)
         return self
 
     def clone(self):
@@ -311,6 +312,7 @@ class Tensor:
             raise RuntimeError(f"{name}: result of shape {result.shape} cannot be written "
                                f"into a tensor of shape {self.shape}")
         self.kernels.cast(self.data.reshape(-1), result.data.reshape(-1))
+        _observe_assign(result, self)
         return self
 
     def __iadd__(self, other):
@@ -521,6 +523,17 @@ def _check_inplace(t, name):
         what = "a leaf tensor that requires grad" if t.is_leaf else "a tensor in the graph"
         raise RuntimeError(f"{name}: in-place update of {what} would corrupt autograd; "
                            "do it under framework.no_grad() or on a detached tensor")
+
+
+class Assign:
+    """Not a Function: the op an observer is told of when ``target`` is overwritten in
+    place with ``value`` (broadcast and cast), as ``observer(Assign, (value,), (target,))``."""
+
+
+def _observe_assign(value, target):
+    observer = engine.get_observer()
+    if observer is not None:
+        observer(Assign, (value,), (target,))
 
 
 def _gradient_array(gradient, t):

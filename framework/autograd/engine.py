@@ -8,6 +8,9 @@ class _State(threading.local):
     # A class default: a thread that never set the mode reads it without the slow
     # missing-attribute path of getattr(local, name, default).
     enabled = True
+    # Called as observer(Function class, args as given, output tensors) after every
+    # Function.apply; None but while an exporter traces (see framework.onnx).
+    observer = None
 
 
 _state = _State()
@@ -15,6 +18,26 @@ _state = _State()
 
 def is_grad_enabled():
     return _state.enabled
+
+
+def get_observer():
+    return _state.observer
+
+
+class observe:
+    """``with observe(fn):`` calls ``fn(cls, args, outputs)`` after each op on this thread."""
+
+    def __init__(self, observer):
+        self.observer = observer
+
+    def __enter__(self):
+        self._prev = _state.observer
+        _state.observer = self.observer
+        return self
+
+    def __exit__(self, *exc):
+        _state.observer = self._prev
+        return False
 
 
 def set_grad_enabled(mode):

@@ -89,6 +89,11 @@ class Function:
         if isinstance(out, tuple):
             ctx.n_outputs = len(out)
             ctx.output_meta = [(o.shape, o.dtype) for o in out]
-            return tuple(Tensor._wrap(o, device, ctx if record else None, i)
-                         for i, o in enumerate(out))
-        return Tensor._wrap(out, device, ctx if record else None, 0)
+            result = tuple(Tensor._wrap(o, device, ctx if record else None, i)
+                           for i, o in enumerate(out))
+        else:
+            result = Tensor._wrap(out, device, ctx if record else None, 0)
+        observer = engine._state.observer
+        if observer is not None:
+            observer(cls, args, result if isinstance(result, tuple) else (result,))
+        return result

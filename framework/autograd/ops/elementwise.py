@@ -75,6 +75,18 @@ def _no_grad_array(k, dtype):
     return _NO_GRAD[key]
 
 
+class Compare(Function):
+    """a <cmp> b for a comparison op code: a bool result, so no gradient."""
+
+    @staticmethod
+    def forward(ctx, a, b, code):
+        return arrays.binary(ctx.kernels, code, a, b, out_dtype=np.bool_, name=_NAMES[code])
+
+    @staticmethod
+    def backward(ctx, g):
+        return None, None, None
+
+
 class Unary(Function):
     """op(x; alpha, beta) for a unary op code."""
 
@@ -202,11 +214,7 @@ def minimum(a, b):
 def compare(a, b, code):
     """A bool tensor of ``a <cmp> b``; comparisons record no graph."""
     a, b, _ = _operands(a, b, _NAMES[code])
-    t = a if isinstance(a, Tensor) else b
-    a = a.data if isinstance(a, Tensor) else a
-    b = b.data if isinstance(b, Tensor) else b
-    out = arrays.binary(t.kernels, code, a, b, out_dtype=np.bool_, name=_NAMES[code])
-    return Tensor._wrap(out, t.device, None, 0)
+    return Compare.apply(a, b, code)
 
 
 def where(condition, a, b):
