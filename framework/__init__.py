@@ -4,7 +4,7 @@
     x = fw.tensor([1.0, 2.0], requires_grad=True)
     (x * x).sum().backward()
 """
-from . import autograd, cuda, data, nn, optim, training
+from . import autograd, cuda, data, distributed, nn, optim, training
 from .autograd import (enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled,
                        stop_gradient, value_and_grad)
 from .autograd.ops.elementwise import (abs, add, clamp, div, exp, gelu, log, maximum, minimum,
