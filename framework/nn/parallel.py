@@ -63,7 +63,6 @@ class DistributedDataParallel(Module):
         self.require_backward_grad_sync = True
         self.sync_seconds = 0.0  # time backward spent waiting for all-reduces
         self._group = group()
-        self._names = {id(p): n for n, p in module.named_parameters()}
         self._sync_module_states()
         self._buckets = _make_buckets(
             [p for p in module.parameters() if p.requires_grad], bucket_cap_mb)
@@ -121,8 +120,8 @@ class DistributedDataParallel(Module):
         self.sync_seconds += time.perf_counter() - start
 
     def _unfinished_message(self):
-        missing = [self._names.get(id(p), "?") for b in self._buckets for p in b.params
-                   if p.grad is None]
+        missing = [name for name, p in self.module.named_parameters()
+                   if p.requires_grad and p.grad is None]
         return ("DistributedDataParallel: the previous backward did not produce gradients "
                 "for every parameter, so their all-reduce never ran"
                 + (f" (no gradient: {', '.join(missing)})" if missing else "")
