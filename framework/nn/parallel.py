@@ -42,7 +42,8 @@ class DistributedDataParallel(Module):
         module: the model; rank 0's parameters and buffers are broadcast to all ranks here.
         bucket_cap_mb: the largest bucket in MiB (the first bucket, holding the last
             layers, is capped at 1 MiB so that its all-reduce starts early).
-        broadcast_buffers: send rank 0's buffers (running statistics) before each forward.
+        broadcast_buffers: send rank 0's buffers (running statistics) before each
+            training forward.
 
     ``no_sync()`` skips the all-reduce for backward passes of forwards run inside it
     (gradient accumulation). ``state_dict()`` has the wrapped module's keys (no prefix).
@@ -80,9 +81,12 @@ class DistributedDataParallel(Module):
         if self.world_size > 1:
             if self._armed and any(b.pending < len(b.params) for b in self._buckets):
                 raise RuntimeError(self._unfinished_message())
-            if self.broadcast_buffers:
+            # Training forwards only: evaluation may run a different number of batches
+            # per rank, and a collective there would wait for a rank that is done.
+            training = self.training and is_grad_enabled()
+            if self.broadcast_buffers and training:
                 self._broadcast_buffers()
-            self._arm(is_grad_enabled() and self.require_backward_grad_sync)
+            self._arm(training and self.require_backward_grad_sync)
         return self.module(*args, **kwargs)
 
     def _arm(self, armed):

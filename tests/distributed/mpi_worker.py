@@ -115,6 +115,23 @@ def check_unused_parameter_is_named(size):
         assert size == 1, "expected a RuntimeError naming the unused parameters"
 
 
+def check_cuda_staging(rank, size):
+    """CUDA tensors go through host memory: collectives and DDP gradients."""
+    t = fw.tensor(np.array([1.0, 2.0, 3.0]) * (rank + 1), device="cuda")
+    dist.all_reduce(t, op=dist.AVG)
+    np.testing.assert_allclose(t.cpu().numpy(), np.array([1.0, 2.0, 3.0]) * (size + 1) / 2)
+    data = np.random.default_rng(5)
+    x, y = data.standard_normal((1, 4 * size, 6)), data.integers(0, 3, (1, 4 * size))
+    model = _model(rank).to("cuda")
+    ddp = DistributedDataParallel(model, bucket_cap_mb=100 / 2 ** 20)
+    shard = slice(rank, None, size)
+    F.cross_entropy(ddp(fw.tensor(x[0][shard], device="cuda")),
+                    fw.tensor(y[0][shard], device="cuda")).backward()
+    for got, want in zip(model.parameters(), _full_batch_grads(x, y)):
+        assert got.grad.device.type == "cuda"
+        np.testing.assert_allclose(got.grad.cpu().numpy(), want, rtol=1e-10, atol=1e-12)
+
+
 def check_sampler(rank, size):
     data = fw.data.TensorDataset(fw.arange(11))
     mine = fw.data.DistributedSampler(data, shuffle=False)
@@ -145,6 +162,8 @@ def main(mode):
         check_ddp(rank, size)
         check_sampler(rank, size)
         check_unused_parameter_is_named(size)
+    elif mode == "cuda":
+        check_cuda_staging(rank, size)
     elif mode == "die":  # rank 1 is killed (no chance to clean up) at step 3
         train_steps(rank, lambda s: rank == 1 and s == 3 and os.kill(os.getpid(),
                                                                       signal.SIGKILL))

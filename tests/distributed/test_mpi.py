@@ -16,23 +16,30 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mpi_worker.py")
 
 
-def _env():
-    env = dict(os.environ)
+def _env(**extra):
+    env = dict(os.environ, **extra)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (REPO, env.get("PYTHONPATH")) if p)
     return env
 
 
-def _mpiexec(nproc, args, timeout=60):
+def _mpiexec(nproc, args, timeout=60, env=None):
     mpiexec = find_mpiexec()
     assert mpiexec is not None, "mpiexec not found: install the test extra (mpi4py, mpich)"
     start = time.monotonic()
-    done = subprocess.run([mpiexec, "-n", str(nproc), sys.executable] + args, env=_env(),
+    done = subprocess.run([mpiexec, "-n", str(nproc), sys.executable] + args,
+                          env=env or _env(),
                           capture_output=True, text=True, timeout=timeout)
     return done, time.monotonic() - start
 
 
 def test_collectives_ddp_gradients_no_sync_and_sampler_on_two_ranks():
     done, _ = _mpiexec(2, [WORKER, "check"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "rank 0 ok" in done.stdout and "rank 1 ok" in done.stdout
+
+
+def test_cuda_tensors_are_staged_through_the_host_under_the_simulator():
+    done, _ = _mpiexec(2, [WORKER, "cuda"], env=_env(NUMBA_ENABLE_CUDASIM="1"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "rank 0 ok" in done.stdout and "rank 1 ok" in done.stdout
 
