@@ -197,7 +197,8 @@ class Tensor:
         if self._grad_fn is not None:
             raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors can "
                                "have post-accumulate-grad hooks (this one has grad_fn "
-                               f"{self._grad_fn.fn.__name__}); register it on the leaves it comes from")
+                               f"{self._grad_fn.fn.__name__}); register it on the leaves "
+                               "it is computed from")
         if not callable(hook):
             raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, "
                             f"got {type(hook).__name__}")

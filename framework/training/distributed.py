@@ -148,7 +148,13 @@ def launch(nproc, argv):
     if mpiexec is None or not is_available():
         raise CommandError(f"--nproc: {INSTALL_HINT}")
     command = [mpiexec, "-n", str(nproc), sys.executable, "-m", "framework", "train"] + argv
-    return subprocess.call(command)
+    process = subprocess.Popen(command)
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C reached the ranks too: let them write their checkpoint and exit.
+            continue
 
 
 def forwarded_argv(parser, args, skip=("nproc",)):
