@@ -43,6 +43,12 @@ class Work:
         return True
 
     def is_completed(self):
+        """Whether the collective has finished; asking also drives MPI's progress (MPICH
+        moves a non-blocking collective along only inside MPI calls)."""
+        if not self._done and self._request.Test():
+            self._done = True
+            if self._finish is not None:
+                self._finish()
         return self._done
 
 

@@ -4,7 +4,8 @@ Parameters are grouped into buckets in reverse registration order (roughly the o
 backward finishes them). Each parameter's post-accumulate-grad hook copies its gradient,
 scaled by 1/world size, into its bucket's flat host buffer; when a bucket is full the
 bucket's ``MPI_Iallreduce`` starts at once, so communication overlaps the rest of the
-backward walk. When the last bucket has started, the hook waits for all of them and
+backward walk (each later hook tests the started requests: MPICH advances them only
+inside MPI calls). When the last bucket has started, the hook waits for all of them and
 copies the averaged values back into ``.grad``, so ``loss.backward()`` returns with the
 gradients of the global batch. Buckets start in index order on every rank (MPI needs the
 same collective order everywhere).
@@ -104,6 +105,8 @@ class DistributedDataParallel(Module):
         np.multiply(host.reshape(-1), bucket.buffer.dtype.type(1.0 / self.world_size),
                     out=bucket.view(i))
         bucket.pending -= 1
+        for started in self._buckets[:self._next_bucket]:
+            started.work.is_completed()  # lets the started all-reduces progress meanwhile
         while (self._next_bucket < len(self._buckets)
                and self._buckets[self._next_bucket].pending == 0):
             ready = self._buckets[self._next_bucket]
