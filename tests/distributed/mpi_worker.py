@@ -173,7 +173,11 @@ def main(mode):
                 raise RuntimeError("injected failure on rank 1")
         train_steps(rank, fail)
     elif mode == "hang":  # rank 1 stops answering; rank 0's collective times out
-        train_steps(rank, lambda s: rank == 1 and s == 3 and time.sleep(60))
+        def stall(step):
+            if rank == 1 and step == 3:
+                print("rank 1 stalls at step 3", flush=True)
+                time.sleep(60)
+        train_steps(rank, stall)
     dist.destroy_process_group()
     print(f"rank {rank} ok", flush=True)
 

@@ -62,6 +62,8 @@ def test_a_failed_rank_ends_the_others_with_a_clear_error(mode, message):
     assert message in done.stdout + done.stderr, done.stdout + done.stderr
     assert "rank 0 ok" not in done.stdout
     assert seconds < 30  # seconds, not forever: the child ran 1000 steps otherwise
+    if mode == "hang":  # the timeout caught the stall, not a slow start
+        assert "rank 1 stalls at step 3" in done.stdout
 
 
 def test_two_ranks_at_batch_32_follow_one_process_at_batch_64(mnist_subset_dir, tmp_path):
