@@ -1,5 +1,5 @@
 """Run by tests/distributed/test_mpi.py under ``mpiexec -n N`` (or alone): one rank's
-side of the checks. ``python mpi_worker.py MODE``; exits 0 and prints "rank R ok" when
+side of the checks. ``python mpi_worker.py MODE [MARKER_FILE]``; exits 0 and prints "rank R ok" when
 every check of MODE passed on this rank."""
 import os
 import signal
@@ -175,7 +175,8 @@ def main(mode):
     elif mode == "hang":  # rank 1 stops answering; rank 0's collective times out
         def stall(step):
             if rank == 1 and step == 3:
-                print("rank 1 stalls at step 3", flush=True)
+                with open(sys.argv[2], "w") as marker:  # survives the abort, unlike output
+                    marker.write("rank 1 stalls at step 3")
                 time.sleep(60)
         train_steps(rank, stall)
     dist.destroy_process_group()

@@ -56,14 +56,15 @@ def test_same_checks_in_a_one_process_world_without_mpiexec():
     ("raise", "rank 1/2: RuntimeError: injected failure on rank 1; aborting all ranks"),
     ("hang", "rank 0/2: all_reduce(SUM) of 74 elements did not complete within 2 s"),
 ])
-def test_a_failed_rank_ends_the_others_with_a_clear_error(mode, message):
-    done, seconds = _mpiexec(2, [WORKER, mode], timeout=60)
+def test_a_failed_rank_ends_the_others_with_a_clear_error(mode, message, tmp_path):
+    marker = tmp_path / "stalled"
+    done, seconds = _mpiexec(2, [WORKER, mode, str(marker)], timeout=60)
     assert done.returncode != 0
     assert message in done.stdout + done.stderr, done.stdout + done.stderr
     assert "rank 0 ok" not in done.stdout
     assert seconds < 30  # seconds, not forever: the child ran 1000 steps otherwise
     if mode == "hang":  # the timeout caught the stall, not a slow start
-        assert "rank 1 stalls at step 3" in done.stdout
+        assert marker.read_text() == "rank 1 stalls at step 3"
 
 
 def test_two_ranks_at_batch_32_follow_one_process_at_batch_64(mnist_subset_dir, tmp_path):
