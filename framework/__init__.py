@@ -4,7 +4,7 @@
     x = fw.tensor([1.0, 2.0], requires_grad=True)
     (x * x).sum().backward()
 """
-from . import autograd, cuda, data, nn, optim, training
+from . import autograd, cuda, data, distributed, nn, optim, training
 from . import onnx  # framework.onnx; the onnx package itself is imported on first use
 from .compile import HostReadError, compile
 from .autograd import (enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled,

@@ -15,7 +15,7 @@ class Tensor:
     """A multi-dimensional array with autograd support; see ``framework.tensor()``."""
 
     __slots__ = ("data", "device", "requires_grad", "grad", "_grad_fn", "_output_nr",
-                 "__weakref__")
+                 "_post_accumulate_grad_hooks", "__weakref__")
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
         from .creation import tensor as _tensor
@@ -23,6 +23,7 @@ class Tensor:
         self.data, self.device = t.data, t.device
         self.requires_grad, self.grad = t.requires_grad, None
         self._grad_fn, self._output_nr = None, 0
+        self._post_accumulate_grad_hooks = None
 
     @classmethod
     def _wrap(cls, array, device, grad_fn, output_nr):
@@ -36,6 +37,7 @@ class Tensor:
         t.grad = None
         t._grad_fn = grad_fn
         t._output_nr = output_nr
+        t._post_accumulate_grad_hooks = None
         return t
 
     # ----- attributes -------------------------------------------------------------
@@ -184,6 +186,25 @@ class Tensor:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor; use detach()")
         self.requires_grad = bool(requires_grad)
         return self
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` during backward once this leaf's ``.grad`` is final.
+
+        It runs after the last node feeding this leaf has run and its gradient has been
+        added into ``.grad`` (as PyTorch's hook of the same name). Returns a handle whose
+        ``remove()`` unregisters the hook.
+        """
+        if self._grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors can "
+                               "have post-accumulate-grad hooks (this one has grad_fn "
+                               f"{self._grad_fn.fn.__name__}); register it on the leaves "
+                               "it is computed from")
+        if not callable(hook):
+            raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, "
+                            f"got {type(hook).__name__}")
+        if self._post_accumulate_grad_hooks is None:
+            self._post_accumulate_grad_hooks = {}
+        return engine.HookHandle(self._post_accumulate_grad_hooks, hook)
 
     def detach(self):
         """The same data, cut from the graph."""

@@ -97,6 +97,25 @@ class enable_grad(_GradModeScope):
     mode = True
 
 
+class HookHandle:
+    """Returned by a hook registration; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks, hook):
+        self._hooks = hooks
+        # Keyed by the handle itself: the same function registered twice runs twice.
+        hooks[self] = hook
+
+    def remove(self):
+        self._hooks.pop(self, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
 def _topo_order(roots):
     """Graph nodes reachable from ``roots``, each after every node that consumes it."""
     order, seen = [], set()
@@ -179,8 +198,6 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, accumulate
             where no path leads), instead of or besides accumulating into ``.grad``.
         accumulate: add the gradients of leaves into their ``.grad``.
     """
-    from ..tensor import Tensor  # tensor.py imports this module
-
     router = _Router(None if capture is None else {id(t) for t in capture})
     nodes = []
     for t, g in zip(roots, root_grads):
@@ -189,42 +206,77 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, accumulate
         router.route(t.kernels, t, g)
         if t._grad_fn is not None:
             nodes.append(t._grad_fn)
-    for node in _topo_order(nodes):
+    order = _topo_order(nodes)
+    # A leaf's gradient is final once the last node that feeds it has run: it goes into
+    # ``.grad`` then, and its post-accumulate-grad hooks fire (DDP starts bucket
+    # all-reduces from them while the rest of the walk goes on).
+    final_after = _leaves_final_after(order) if accumulate else {}
+    if accumulate:
+        fed = {id(t) for leaves in final_after.values() for t in leaves}
+        _accumulate_leaves(router, [t for t in roots if t._grad_fn is None and id(t) not in fed])
+    for i, node in enumerate(order):
         if node.freed:
             raise _freed_error(node)
-        grads_out = router.take(node)
-        if node.n_outputs == 1:
-            if grads_out[0] is None:
-                continue
-        elif any(g is None for g in grads_out):
-            if all(g is None for g in grads_out):
-                continue
-            grads_out = [g if g is not None else _zeros_like_output(node, i)
-                         for i, g in enumerate(grads_out)]
-        grads_in = node.fn.backward(node, *grads_out)
-        if not isinstance(grads_in, tuple):
-            grads_in = (grads_in,)
-        for t, g in zip(node.inputs, grads_in):
-            if t is not None and g is not None:
-                router.route(node.kernels, t, g)
-        if not retain_graph:
-            node.saved = ()
-            node.freed = True
-    if accumulate:
-        rec = recorder()
-        for key, g in router.leaf_grads.items():
-            t = router.leaves[key]
-            if not t.requires_grad:
-                continue
-            if rec is not None:
-                rec.note_grad(t)
-            if t.grad is None:
-                t.grad = Tensor._wrap(g, t.device, None, 0)
-            else:
-                t.kernels.axpy(t.grad.data.reshape(-1), g.reshape(-1), 1)
+        _run_node(router, node, retain_graph)
+        if i in final_after:
+            _accumulate_leaves(router, final_after[i])
     if capture is not None:
         return [router.captured.get(id(t)) for t in capture]
     return None
+
+
+def _run_node(router, node, retain_graph):
+    """Run ``node``'s backward on its summed output gradients and route the results."""
+    grads_out = router.take(node)
+    if node.n_outputs == 1:
+        if grads_out[0] is None:
+            return
+    elif any(g is None for g in grads_out):
+        if all(g is None for g in grads_out):
+            return
+        grads_out = [g if g is not None else _zeros_like_output(node, i)
+                     for i, g in enumerate(grads_out)]
+    grads_in = node.fn.backward(node, *grads_out)
+    if not isinstance(grads_in, tuple):
+        grads_in = (grads_in,)
+    for t, g in zip(node.inputs, grads_in):
+        if t is not None and g is not None:
+            router.route(node.kernels, t, g)
+    if not retain_graph:
+        node.saved = ()
+        node.freed = True
+
+
+def _leaves_final_after(order):
+    """{position in ``order``: leaves whose last producing node sits there}."""
+    last = {}
+    for i, node in enumerate(order):
+        for t in node.inputs:
+            if t is not None and t._grad_fn is None and t.requires_grad:
+                last[id(t)] = (i, t)
+    final_after = {}
+    for i, t in last.values():
+        final_after.setdefault(i, []).append(t)
+    return final_after
+
+
+def _accumulate_leaves(router, leaves):
+    """Add the routed gradients of ``leaves`` into their ``.grad``, then run their hooks."""
+    from ..tensor import Tensor  # tensor.py imports this module
+
+    rec = recorder()
+    for t in leaves:
+        g = router.leaf_grads.pop(id(t), None)
+        if g is None or not t.requires_grad:
+            continue
+        if rec is not None:  # a compiled step: what it assumes of .grad (capture.py)
+            rec.note_grad(t)
+        if t.grad is None:
+            t.grad = Tensor._wrap(g, t.device, None, 0)
+        else:
+            t.kernels.axpy(t.grad.data.reshape(-1), g.reshape(-1), 1)
+        for hook in (t._post_accumulate_grad_hooks or {}).values():
+            hook(t)
 
 
 def _zeros_like_output(node, i):

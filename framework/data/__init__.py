@@ -2,4 +2,5 @@
 from .dataloader import DataLoader, default_collate
 from .dataset import Dataset, Subset, TensorDataset, random_split
 from .mnist import MNIST, DataError, download_mnist
-from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+from .sampler import (BatchSampler, DistributedSampler, RandomSampler, Sampler,
+                      SequentialSampler)

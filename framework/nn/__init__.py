@@ -1,5 +1,5 @@
 """Neural-network building blocks, named as in ``torch.nn``."""
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .layers import Dropout, Flatten, Identity, Linear, Sequential

@@ -11,6 +11,7 @@ class Parameter(Tensor):
         src = data if isinstance(data, Tensor) else Tensor(data)
         self.data, self.device = src.data, src.device
         self.grad, self._grad_fn, self._output_nr = None, None, 0
+        self._post_accumulate_grad_hooks = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)

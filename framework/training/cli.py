@@ -7,13 +7,14 @@ import sys
 
 from .. import io as fw_io
 from ..command import CommandError, require_device, require_matplotlib, require_output_dirs
-from ..data import MNIST, DataLoader
+from ..data import MNIST
 from ..device import Device
 from ..nn import functional as F
 from ..optim import SGD, Adam, AdamW
 from ..progress import Progress
 from ..random import Generator
 from ..threads import set_num_threads
+from . import distributed as data_parallel
 from .checkpoint import read_checkpoint, restore, save_checkpoint
 from .loop import Stop, TrainState, fit
 from .models import MODELS
@@ -74,7 +75,10 @@ def add_parser(sub):
     p.add_argument("--no-compile", action="store_true",
                    help="run the training step eagerly, op by op (by default it is "
                         "recorded once and replayed with fw.compile; same results)")
-    p.set_defaults(run=run)
+    p.add_argument("--nproc", type=_positive_int, default=None,
+                   help="train data-parallel on N processes (starts mpiexec; "
+                        "--batch-size is per process)")
+    p.set_defaults(run=run, train_parser=p)
     return p
 
 
@@ -107,9 +111,18 @@ def _optimizer(config, params):
 
 
 def run(args):
+    if args.nproc is not None:
+        return data_parallel.launch(args.nproc,
+                                    data_parallel.forwarded_argv(args.train_parser, args))
     _validate(args)
     if args.threads is not None:
         set_num_threads(args.threads)
+    job = data_parallel.setup(args.threads)
+    with job.fail_together():
+        return _run(args, job)
+
+
+def _run(args, job):
     resume = None
     if args.resume is not None:
         try:
@@ -121,22 +134,26 @@ def run(args):
     test_set = MNIST(args.data_dir, train=False, download=args.download)
     device = Device(args.device)
     init_gen, data_gen = Generator(config["seed"]), Generator(config["seed"] + 1)
-    model = MODELS[config["model"]](generator=init_gen).to(device)
+    model = job.wrap(MODELS[config["model"]](generator=init_gen).to(device))
     optimizer = _optimizer(config, model.parameters())
-    train_loader = DataLoader(train_set, config["batch_size"], shuffle=True,
-                              generator=data_gen, device=device)
-    test_loader = DataLoader(test_set, 1000, device=device)
+    train_loader = job.train_loader(train_set, config["batch_size"], data_gen, device)
+    test_loader = job.eval_loader(test_set, 1000, device)
     state = TrainState()
     if resume:
         state = restore(*resume, model, optimizer, generator=data_gen)
-        print(f"resuming {args.resume}: epoch {state.epoch + 1}, step {state.global_step}")
-    print(f"training {config['model']} with {config['optimizer']} (lr {config['lr']}, "
-          f"batch {config['batch_size']}) for {args.epochs} epochs on {len(train_set)} "
-          f"images from {train_set.root}")
-    return _train(args, config, model, optimizer, train_loader, test_loader, state, data_gen)
+        if job.is_main:
+            print(f"resuming {args.resume}: epoch {state.epoch + 1}, "
+                  f"step {state.global_step}")
+    if job.is_main:
+        ranks = f" on {job.size} ranks" if job.distributed else ""
+        print(f"training {config['model']} with {config['optimizer']} (lr {config['lr']}, "
+              f"batch {config['batch_size']}{ranks}) for {args.epochs} epochs on "
+              f"{len(train_set)} images from {train_set.root}")
+    return _train(args, config, model, optimizer, train_loader, test_loader, state, data_gen,
+                  job)
 
 
-def _train(args, config, model, optimizer, train_loader, test_loader, state, data_gen):
+def _train(args, config, model, optimizer, train_loader, test_loader, state, data_gen, job):
     interrupted = []
     previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
     bar = {}
@@ -157,12 +174,17 @@ def _train(args, config, model, optimizer, train_loader, test_loader, state, dat
             save_checkpoint(args.out, model, optimizer, st, config, generator=data_gen)
 
     try:
+        # Rank 0 alone reports and writes files; the others only train.
         fit(model, F.cross_entropy, optimizer, train_loader, test_loader, args.epochs,
             state=state, max_steps=args.max_steps, should_stop=lambda: bool(interrupted),
-            on_step=on_step, on_epoch=on_epoch, compile=not args.no_compile)
+            on_step=on_step if job.is_main else None,
+            on_epoch=on_epoch if job.is_main else None, reduce_sums=job.sum_reducer(),
+            compile=not args.no_compile)
     except Stop:
         if "p" in bar:
             bar.pop("p").close()
+        if not job.is_main:
+            return 130
         path = args.out or INTERRUPT_PATH
         save_checkpoint(path, model, optimizer, state, config, generator=data_gen)
         print(f"interrupted at epoch {state.epoch + 1}, step {state.global_step}; "
@@ -170,7 +192,7 @@ def _train(args, config, model, optimizer, train_loader, test_loader, state, dat
         return 130
     finally:
         signal.signal(signal.SIGINT, previous)
-    if args.plot:
+    if args.plot and job.is_main:
         _plot(args.plot, state.history)
     return 0
 
