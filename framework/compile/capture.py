@@ -122,6 +122,12 @@ class Recorder:
         """Run ``effect()`` (a host-side state change, like a scheduler's) at each replay."""
         self.host_steps.append(("effect", effect))
 
+    def host_call(self, fn, arrays):
+        """At this point of each replay, call ``fn(*arrays)`` on the host, in order with the
+        kernels (a collective between backward and the optimizer, say). ``arrays`` are
+        arrays the step's kernels use; ``fn`` may read and write them in place."""
+        self.ops.append(Call("host", fn, tuple(arrays)))
+
     def refill(self, array, producer):
         """Before each replay, copy ``producer()`` (a host array) into ``array``."""
         self.host_steps.append(("refill", array, producer))

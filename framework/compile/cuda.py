@@ -21,6 +21,10 @@ class GraphExecutor:
 
     def __init__(self, plan, kernels):
         from kernels.cuda import graph
+        if any(op.name == "host" for op in plan.ops):
+            raise RuntimeError("fw.compile: this step calls the host between its kernels "
+                               "(a collective, say); a CUDA graph cannot hold that: use "
+                               "the default executor")
         self.graph_api = graph
         self.kernels = kernels
         self.launcher = LaunchExecutor(plan, kernels)

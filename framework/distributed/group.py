@@ -7,6 +7,7 @@ state this package keeps, as ``torch.distributed``'s default group.
 """
 import datetime
 import sys
+import time
 import traceback
 
 INSTALL_HINT = 'MPI is not installed: pip install -e ".[mpi]" (mpi4py and mpich)'
@@ -99,14 +100,18 @@ def get_world_size():
     return group().size
 
 
-def abort(message, code=1):
-    """Print ``message`` (prefixed with this rank) and end every rank of the job now."""
+def abort(message, code=1, details=""):
+    """Print ``message`` (prefixed with this rank), then ``details``, and end every rank
+    of the job now."""
     g = group()
-    sys.stderr.write(f"rank {g.rank}/{g.size}: {message}\n")
+    sys.stderr.write(f"rank {g.rank}/{g.size}: {message}\n{details}")
     sys.stderr.flush()
+    # mpiexec forwards output asynchronously and kills every rank on MPI_Abort: give it a
+    # moment to pass the message on first (a loaded machine lost it otherwise).
+    time.sleep(0.2)
     g.comm.Abort(code)
 
 
 def _abort_all_on_uncaught(exc_type, exc, tb):
-    traceback.print_exception(exc_type, exc, tb)
-    abort(f"{exc_type.__name__}: {exc}; aborting all ranks", 1)
+    abort(f"{exc_type.__name__}: {exc}; aborting all ranks", 1,
+          "".join(traceback.format_exception(exc_type, exc, tb)))

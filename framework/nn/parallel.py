@@ -19,6 +19,8 @@ from .. import distributed as dist
 from ..distributed.collectives import start_all_reduce
 from ..distributed.group import group
 from ..autograd.engine import is_grad_enabled, no_grad
+from ..compile.capture import recorder
+from ..tensor import Tensor
 from .module import Module
 
 
@@ -125,6 +127,28 @@ class DistributedDataParallel(Module):
                 _write_grad(p, bucket.view(i))
         self._armed = False
         self.sync_seconds += time.perf_counter() - start
+        rec = recorder()
+        if rec is not None:  # a compiled step: the same averaging between its kernels
+            rec.host_call(self._average_arrays,
+                          [p.grad.data for bucket in self._buckets for p in bucket.params])
+
+    def _average_arrays(self, *grads):
+        """Average gradient arrays ``grads`` (bucket order) over the ranks, in place: the
+        all-reduce of a replayed compiled step, one bucket after the other."""
+        scale = 1.0 / self.world_size
+        grads = iter(grads)
+        for bucket in self._buckets:
+            arrays = [next(grads) for _ in bucket.params]
+            for i, g in enumerate(arrays):
+                host = g if isinstance(g, np.ndarray) else g.copy_to_host()
+                np.multiply(host.reshape(-1), bucket.buffer.dtype.type(scale),
+                            out=bucket.view(i))
+            start_all_reduce(self._group, bucket.buffer, dist.ReduceOp.SUM).wait()
+            for i, g in enumerate(arrays):
+                if isinstance(g, np.ndarray):
+                    np.copyto(g.reshape(-1), bucket.view(i))
+                else:
+                    g.copy_to_device(bucket.view(i).reshape(g.shape))
 
     def _unfinished_message(self):
         missing = [name for name, p in self.module.named_parameters()
@@ -164,8 +188,15 @@ class DistributedDataParallel(Module):
                 dist.broadcast(t, src=0)
 
     def _broadcast_buffers(self):
-        for b in self.module.buffers():
+        buffers = list(self.module.buffers())
+        for b in buffers:
             dist.broadcast(b, src=0)
+        rec = recorder()
+        if rec is not None and buffers:  # a compiled step broadcasts them at each replay
+            devices = [b.device for b in buffers]
+            rec.host_call(lambda *arrays: [dist.broadcast(Tensor._wrap(a, d, None, 0), src=0)
+                                           for a, d in zip(arrays, devices)],
+                          [b.data for b in buffers])
 
     # ----- the wrapped module's face ----------------------------------------------
     def state_dict(self):

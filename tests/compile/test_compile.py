@@ -284,3 +284,28 @@ def test_bad_arguments():
         fw.compile(3)
     with pytest.raises(ValueError, match="executor"):
         fw.compile(lambda: None, executor="fast")
+
+
+def test_host_call_between_kernels_runs_in_order_at_each_replay():
+    """A host function registered while recording (as DDP's all-reduce is) runs between
+    the kernels before and after it: the generated step is split around it."""
+    from framework.compile import recorder
+    calls = []
+
+    def negate_in_place(array):
+        calls.append(1)
+        np.negative(array, out=array)
+
+    def step(x):
+        y = x * 2.0
+        negate_in_place(y.data)
+        rec = recorder()
+        if rec is not None:
+            rec.host_call(negate_in_place, [y.data])
+        return (y + 1.0).sum()
+
+    compiled = fw.compile(step)
+    for i in range(4):
+        x = fw.tensor([1.0, 2.0, float(i)])
+        assert compiled(x).item() == -(2.0 + 4.0 + 2.0 * i) + 3.0
+    assert compiled.stats["replayed"] == 2 and len(calls) == 4
