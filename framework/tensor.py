@@ -7,7 +7,7 @@ so every kernel can take it as it is. Ops that PyTorch implements as strided vie
 import numpy as np
 
 from . import dtype as dt
-from .autograd import engine
+from .autograd import engine, version
 from .device import as_device, kernels_for
 
 
@@ -15,7 +15,7 @@ class Tensor:
     """A multi-dimensional array with autograd support; see ``framework.tensor()``."""
 
     __slots__ = ("data", "device", "requires_grad", "grad", "_grad_fn", "_output_nr",
-                 "__weakref__")
+                 "_version_counter", "__weakref__")
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
         from .creation import tensor as _tensor
@@ -23,6 +23,7 @@ class Tensor:
         self.data, self.device = t.data, t.device
         self.requires_grad, self.grad = t.requires_grad, None
         self._grad_fn, self._output_nr = None, 0
+        self._version_counter = None
 
     @classmethod
     def _wrap(cls, array, device, grad_fn, output_nr):
@@ -36,6 +37,7 @@ class Tensor:
         t.grad = None
         t._grad_fn = grad_fn
         t._output_nr = output_nr
+        t._version_counter = None
         return t
 
     # ----- attributes -------------------------------------------------------------
@@ -62,6 +64,12 @@ class Tensor:
     @property
     def grad_fn(self):
         return self._grad_fn
+
+    @property
+    def _version(self):
+        """How many in-place writes this tensor's storage has seen (as PyTorch's)."""
+        counter = self._version_counter
+        return 0 if counter is None else counter.value
 
     @property
     def T(self):
@@ -186,8 +194,10 @@ class Tensor:
         return self
 
     def detach(self):
-        """The same data, cut from the graph."""
-        return Tensor._wrap(self.data, self.device, None, 0)
+        """The same data, cut from the graph (in-place writes to either show in both)."""
+        out = Tensor._wrap(self.data, self.device, None, 0)
+        version.share_counter(out, self)
+        return out
 
     def backward(self, gradient=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
@@ -214,10 +224,12 @@ class Tensor:
 
     def zero_(self):
         self.kernels.fill(self.data.reshape(-1), 0)
+        version.bump(self, "zero_")
         return self
 
     def fill_(self, value):
         self.kernels.fill(self.data.reshape(-1), value)
+        version.bump(self, "fill_")
         return self
 
     def copy_(self, src):
@@ -230,6 +242,7 @@ class Tensor:
         k = self.kernels
         out = arrays.expand(k, src.data, self.data.shape)
         k.cast(self.data.reshape(-1), out.reshape(-1))
+        version.bump(self, "copy_")
         return self
 
     def clone(self):
@@ -311,6 +324,7 @@ class Tensor:
             raise RuntimeError(f"{name}: result of shape {result.shape} cannot be written "
                                f"into a tensor of shape {self.shape}")
         self.kernels.cast(self.data.reshape(-1), result.data.reshape(-1))
+        version.bump(self, name)
         return self
 
     def __iadd__(self, other):

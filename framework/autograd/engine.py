@@ -1,6 +1,8 @@
 """The backward pass, and grad mode (the only ambient state in numbagrad)."""
 import threading
 
+from . import version
+
 
 class _State(threading.local):
     # A class default: a thread that never set the mode reads it without the slow
@@ -176,6 +178,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, accumulate
                 continue
             grads_out = [g if g is not None else _zeros_like_output(node, i)
                          for i, g in enumerate(grads_out)]
+        if node.versions:
+            version.check_saved(node)
         grads_in = node.fn.backward(node, *grads_out)
         if not isinstance(grads_in, tuple):
             grads_in = (grads_in,)
@@ -183,7 +187,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, accumulate
             if t is not None and g is not None:
                 router.route(node.kernels, t, g)
         if not retain_graph:
-            node.saved = ()
+            node.saved = node.versions = ()
             node.freed = True
     if accumulate:
         for key, g in router.leaf_grads.items():
@@ -194,6 +198,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, accumulate
                 t.grad = Tensor._wrap(g, t.device, None, 0)
             else:
                 t.kernels.axpy(t.grad.data.reshape(-1), g.reshape(-1), 1)
+                version.bump(t.grad, "gradient accumulation")
     if capture is not None:
         return [router.captured.get(id(t)) for t in capture]
     return None

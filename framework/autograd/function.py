@@ -8,7 +8,7 @@ A backward returns fresh arrays or the very ``grad_output`` it was given: the
 engine copies where one array would reach two destinations.
 """
 from ..device import kernels_for
-from . import engine
+from . import engine, version
 
 _TENSOR = []
 
@@ -32,6 +32,7 @@ class Context:
     inputs = ()
     n_outputs = 1
     freed = False
+    versions = ()  # (counter, value, saved index, role) of saved inputs/outputs
 
     def __init__(self, kernels, device, needs_input_grad):
         self.kernels = kernels
@@ -50,6 +51,10 @@ class Context:
 
 class Function:
     """Base class of every differentiable op."""
+
+    # True for ops whose output is a view of their first input's memory (reshape):
+    # the output then shares the input's version counter.
+    returns_view = False
 
     @staticmethod
     def forward(ctx, *args):
@@ -89,6 +94,12 @@ class Function:
         if isinstance(out, tuple):
             ctx.n_outputs = len(out)
             ctx.output_meta = [(o.shape, o.dtype) for o in out]
-            return tuple(Tensor._wrap(o, device, ctx if record else None, i)
+            outs = tuple(Tensor._wrap(o, device, ctx if record else None, i)
                          for i, o in enumerate(out))
-        return Tensor._wrap(out, device, ctx if record else None, 0)
+        else:
+            outs = (Tensor._wrap(out, device, ctx if record else None, 0),)
+        if cls.returns_view:
+            version.share_counter(outs[0], args[0])
+        if record and ctx.saved:
+            version.record_saved(ctx, args, outs)
+        return outs if isinstance(out, tuple) else outs[0]

@@ -3,6 +3,7 @@ import copy
 
 import numpy as np
 
+from ..autograd import version
 from ..nn.utils import zero_grad_
 from ..tensor import Tensor
 
@@ -49,6 +50,7 @@ class Optimizer:
     def step(self, closure=None):
         """One update of every parameter that has a gradient (one kernel each)."""
         loss = closure() if closure is not None else None
+        writer = f"{type(self).__name__}.step"
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -58,6 +60,7 @@ class Optimizer:
                                        f"{p.grad.shape} on {p.grad.device} does not match "
                                        f"parameter of shape {p.shape} on {p.device}")
                 self._update(group, p, self.state.setdefault(id(p), {}))
+                version.bump(p, writer)
         return loss
 
     def _update(self, group, param, state):

@@ -1,0 +1,115 @@
+"""Version counters: catch a backward that would read a saved array changed in place.
+
+Every tensor storage carries one counter, shared by the tensors that view it (reshapes,
+``detach``). Each in-place write bumps it. When a graph node is recorded, the counters
+of the tensors whose arrays it saved for backward are noted with their values; the
+engine compares them before running the node's backward and raises a RuntimeError on
+a change, as PyTorch does, instead of returning a wrong gradient.
+
+Counters are made lazily: a tensor that was never saved, viewed or written in place
+has none, so the common forward pass allocates nothing extra and a write to such a
+tensor (an optimizer step on a parameter that no live graph saved) costs one check.
+"""
+from kernels import opcodes as op
+
+
+class VersionCounter:
+    """How many in-place writes a storage has seen, and the last writer."""
+
+    __slots__ = ("value", "writer", "shape")
+
+    def __init__(self):
+        self.value = 0
+        self.writer = None  # name of the last in-place op (formatted only on error)
+        self.shape = None   # shape of the tensor it wrote through
+
+
+def counter_of(tensor):
+    """The tensor's counter, made on first use."""
+    counter = tensor._version_counter
+    if counter is None:
+        counter = tensor._version_counter = VersionCounter()
+    return counter
+
+
+def share_counter(view, base):
+    """Make ``view`` (a tensor over ``base``'s memory) count with ``base``."""
+    view._version_counter = counter_of(base)
+
+
+def bump(tensor, writer):
+    """Record one in-place write to ``tensor``'s storage by ``writer`` (an op name)."""
+    counter = tensor._version_counter
+    if counter is not None:
+        counter.value += 1
+        counter.writer = writer
+        counter.shape = tensor.data.shape
+
+
+def record_saved(ctx, args, outputs):
+    """Note the counters of the inputs and outputs whose arrays ``ctx`` saved.
+
+    Arrays the op made for itself (not an input's or output's memory) are private to
+    the node and need no counter.
+    """
+    entries = []
+    for i, saved in enumerate(ctx.saved):
+        owner = _owner(ctx.kernels, ctx.device, saved, args, outputs)
+        if owner is not None:
+            counter = counter_of(owner[0])
+            entries.append((counter, counter.value, i, owner[1]))
+    if entries:
+        ctx.versions = entries
+
+
+def _owner(k, device, saved, args, outputs):
+    """(tensor, "input n" / "output n") whose memory ``saved`` is, or None."""
+    tensor_type = type(outputs[0])
+    # Identity catches most saves for free; a reshaped save needs the storage check.
+    for n, arg in enumerate(args):
+        if isinstance(arg, tensor_type) and arg.data is saved:
+            return arg, f"input {n}"
+    for n, out in enumerate(outputs):
+        if out.data is saved:
+            return out, f"output {n}"
+    if not hasattr(saved, "shape"):
+        return None
+    sid = k.storage_id(saved)
+    for n, arg in enumerate(args):
+        if isinstance(arg, tensor_type) and k.storage_id(arg.data) == sid:
+            return arg, f"input {n}"
+    for n, out in enumerate(outputs):
+        # A device copy's output lives where this node's kernels cannot look.
+        if out.device == device and k.storage_id(out.data) == sid:
+            return out, f"output {n}"
+    return None
+
+
+def check_saved(node):
+    """Raise if an array ``node`` saved was changed in place since it was saved."""
+    for counter, value, index, role in node.versions:
+        if counter.value != value:
+            raise RuntimeError(
+                f"one of the arrays needed for gradient computation has been modified by "
+                f"an inplace operation: {op_name(node)}Backward saved its {role} "
+                f"(saved array {index}, shape {tuple(node.saved[index].shape)}) at version "
+                f"{value}, but it is now at version {counter.value}; last modified by "
+                f"{counter.writer} on a tensor of shape {counter.shape}. Compute it out of "
+                f"place, or clone() the tensor before writing to it.")
+
+
+_UNARY = {op.NEG: "Neg", op.EXP: "Exp", op.LOG: "Log", op.SQRT: "Sqrt", op.ABS: "Abs",
+          op.TANH: "Tanh", op.SIGMOID: "Sigmoid", op.RELU: "Relu", op.GELU: "Gelu",
+          op.CLAMP: "Clamp", op.SIGN: "Sign"}
+_BINARY = {op.ADD: "Add", op.SUB: "Sub", op.MUL: "Mul", op.DIV: "Div", op.POW: "Pow",
+           op.MAXIMUM: "Maximum", op.MINIMUM: "Minimum"}
+
+
+def op_name(node):
+    """The op behind a graph node: its Function's name, or the math for op-code ones."""
+    name = node.fn.__name__
+    table = {"Unary": _UNARY, "Binary": _BINARY}.get(name)
+    code = getattr(node, "code", None)
+    if table is not None and code in table:
+        return table[code]
+    return name
