@@ -7,8 +7,7 @@ engine compares them before running the node's backward and raises a RuntimeErro
 a change, as PyTorch does, instead of returning a wrong gradient.
 
 Counters are made lazily: a tensor that was never saved, viewed or written in place
-has none, so the common forward pass allocates nothing extra and a write to such a
-tensor (an optimizer step on a parameter that no live graph saved) costs one check.
+has none, so the common forward pass allocates nothing extra.
 """
 from kernels import opcodes as op
 
@@ -39,11 +38,10 @@ def share_counter(view, base):
 
 def bump(tensor, writer):
     """Record one in-place write to ``tensor``'s storage by ``writer`` (an op name)."""
-    counter = tensor._version_counter
-    if counter is not None:
-        counter.value += 1
-        counter.writer = writer
-        counter.shape = tensor.data.shape
+    counter = counter_of(tensor)
+    counter.value += 1
+    counter.writer = writer
+    counter.shape = tensor.data.shape
 
 
 def record_saved(ctx, args, outputs):
