@@ -517,6 +517,17 @@ class Tensor:
     def __getitem__(self, key):
         return _ix.getitem(self, key)
 
+    def __setitem__(self, key, value):
+        """``x[key] = value`` in place (not recorded by autograd: use it under no_grad
+        or on tensors that do not require grad)."""
+        _check_inplace(self, "__setitem__")
+        if engine.is_grad_enabled() and getattr(value, "requires_grad", False):
+            raise RuntimeError("__setitem__: the value requires grad, and an assignment into "
+                               "a tensor is not recorded by autograd; build the result out "
+                               "of place (where, cat) instead")
+        _ix.setitem(self, key, value)
+        version.bump(self, "__setitem__")
+
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
