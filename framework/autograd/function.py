@@ -32,7 +32,7 @@ class Context:
     inputs = ()
     n_outputs = 1
     freed = False
-    versions = ()  # (counter, value, saved index, role) of saved inputs/outputs
+    versions = ()  # (counter, value, saved index, "input"/"output", position) per save
 
     def __init__(self, kernels, device, needs_input_grad):
         self.kernels = kernels
@@ -94,12 +94,12 @@ class Function:
         if isinstance(out, tuple):
             ctx.n_outputs = len(out)
             ctx.output_meta = [(o.shape, o.dtype) for o in out]
-            outs = tuple(Tensor._wrap(o, device, ctx if record else None, i)
-                         for i, o in enumerate(out))
+            result = tuple(Tensor._wrap(o, device, ctx if record else None, i)
+                           for i, o in enumerate(out))
         else:
-            outs = (Tensor._wrap(out, device, ctx if record else None, 0),)
-        if cls.returns_view:
-            version.share_counter(outs[0], args[0])
+            result = Tensor._wrap(out, device, ctx if record else None, 0)
+            if cls.returns_view:
+                version.share_counter(result, args[0])
         if record and ctx.saved:
-            version.record_saved(ctx, args, outs)
-        return outs if isinstance(out, tuple) else outs[0]
+            version.record_saved(ctx, args, result if isinstance(result, tuple) else (result,))
+        return result

@@ -55,41 +55,41 @@ def record_saved(ctx, args, outputs):
         owner = _owner(ctx.kernels, ctx.device, saved, args, outputs)
         if owner is not None:
             counter = counter_of(owner[0])
-            entries.append((counter, counter.value, i, owner[1]))
+            entries.append((counter, counter.value, i, owner[1], owner[2]))
     if entries:
         ctx.versions = entries
 
 
 def _owner(k, device, saved, args, outputs):
-    """(tensor, "input n" / "output n") whose memory ``saved`` is, or None."""
+    """(tensor, "input" or "output", its position) whose memory ``saved`` is, or None."""
     tensor_type = type(outputs[0])
     # Identity catches most saves for free; a reshaped save needs the storage check.
     for n, arg in enumerate(args):
         if isinstance(arg, tensor_type) and arg.data is saved:
-            return arg, f"input {n}"
+            return arg, "input", n
     for n, out in enumerate(outputs):
         if out.data is saved:
-            return out, f"output {n}"
+            return out, "output", n
     if not hasattr(saved, "shape"):
         return None
     sid = k.storage_id(saved)
     for n, arg in enumerate(args):
         if isinstance(arg, tensor_type) and k.storage_id(arg.data) == sid:
-            return arg, f"input {n}"
+            return arg, "input", n
     for n, out in enumerate(outputs):
         # A device copy's output lives where this node's kernels cannot look.
         if out.device == device and k.storage_id(out.data) == sid:
-            return out, f"output {n}"
+            return out, "output", n
     return None
 
 
 def check_saved(node):
     """Raise if an array ``node`` saved was changed in place since it was saved."""
-    for counter, value, index, role in node.versions:
+    for counter, value, index, role, position in node.versions:
         if counter.value != value:
             raise RuntimeError(
                 f"one of the arrays needed for gradient computation has been modified by "
-                f"an inplace operation: {op_name(node)}Backward saved its {role} "
+                f"an inplace operation: {op_name(node)}Backward saved its {role} {position} "
                 f"(saved array {index}, shape {tuple(node.saved[index].shape)}) at version "
                 f"{value}, but it is now at version {counter.value}; last modified by "
                 f"{counter.writer} on a tensor of shape {counter.shape}. Compute it out of "
