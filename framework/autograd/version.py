@@ -15,12 +15,10 @@ from kernels import opcodes as op
 class VersionCounter:
     """How many in-place writes a storage has seen, and the last writer."""
 
-    __slots__ = ("value", "writer", "shape")
-
-    def __init__(self):
-        self.value = 0
-        self.writer = None  # name of the last in-place op (formatted only on error)
-        self.shape = None   # shape of the tensor it wrote through
+    # Class defaults: making a counter (on the recording path) sets nothing.
+    value = 0
+    writer = None  # name of the last in-place op (formatted only on error)
+    shape = None   # shape of the tensor it wrote through
 
 
 def counter_of(tensor):
@@ -48,37 +46,48 @@ def record_saved(ctx, args, outputs):
     """Note the counters of the inputs and outputs whose arrays ``ctx`` saved.
 
     Arrays the op made for itself (not an input's or output's memory) are private to
-    the node and need no counter.
+    the node and need no counter. This runs for every recorded op, so it is kept to
+    identity tests; only a save that is no input or output itself (a reshape of one,
+    or a private array) pays for a storage lookup.
     """
+    tensor_type = type(outputs[0])
     entries = []
     for i, saved in enumerate(ctx.saved):
-        owner = _owner(ctx.kernels, ctx.device, saved, args, outputs)
+        owner = None
+        for n, out in enumerate(outputs):
+            if out.data is saved:
+                owner, role, position = out, "output", n
+                break
+        else:
+            for n, arg in enumerate(args):
+                if isinstance(arg, tensor_type) and arg.data is saved:
+                    owner, role, position = arg, "input", n
+                    break
+            else:
+                found = _owner_by_storage(ctx, saved, args, outputs, tensor_type)
+                if found is not None:
+                    owner, role, position = found
         if owner is not None:
-            counter = counter_of(owner[0])
-            entries.append((counter, counter.value, i, owner[1], owner[2]))
+            counter = owner._version_counter
+            if counter is None:
+                counter = owner._version_counter = VersionCounter()
+            entries.append((counter, counter.value, i, role, position))
     if entries:
         ctx.versions = entries
 
 
-def _owner(k, device, saved, args, outputs):
-    """(tensor, "input" or "output", its position) whose memory ``saved`` is, or None."""
-    tensor_type = type(outputs[0])
-    # Identity catches most saves for free; a reshaped save needs the storage check.
-    for n, arg in enumerate(args):
-        if isinstance(arg, tensor_type) and arg.data is saved:
-            return arg, "input", n
-    for n, out in enumerate(outputs):
-        if out.data is saved:
-            return out, "output", n
+def _owner_by_storage(ctx, saved, args, outputs, tensor_type):
+    """(tensor, "input" or "output", its position) sharing ``saved``'s memory, or None."""
     if not hasattr(saved, "shape"):
         return None
+    k = ctx.kernels
     sid = k.storage_id(saved)
     for n, arg in enumerate(args):
         if isinstance(arg, tensor_type) and k.storage_id(arg.data) == sid:
             return arg, "input", n
     for n, out in enumerate(outputs):
         # A device copy's output lives where this node's kernels cannot look.
-        if out.device == device and k.storage_id(out.data) == sid:
+        if out.device == ctx.device and k.storage_id(out.data) == sid:
             return out, "output", n
     return None
 
