@@ -45,64 +45,71 @@ def bump(tensor, writer):
 def record_saved(ctx, args, outputs):
     """Note the counters of the inputs and outputs whose arrays ``ctx`` saved.
 
-    Arrays the op made for itself (not an input's or output's memory) are private to
-    the node and need no counter. This runs for every recorded op, so it is kept to
-    identity tests; only a save that is no input or output itself (a reshape of one,
-    or a private array) pays for a storage lookup.
+    ``ctx.versions`` becomes a flat list: counter, its value, saved index, per saved
+    array that is an input's or output's memory. Arrays the op made for itself are
+    private to the node and need no counter. This runs for every recorded op, so it
+    is kept to identity tests and no per-entry objects; only a save that is no input or
+    output itself (a reshape of one, or a private array) pays for a storage lookup.
     """
     tensor_type = type(outputs[0])
     entries = []
     for i, saved in enumerate(ctx.saved):
-        owner = None
-        for n, out in enumerate(outputs):
-            if out.data is saved:
-                owner, role, position = out, "output", n
+        for owner in outputs:
+            if owner.data is saved:
                 break
         else:
-            for n, arg in enumerate(args):
-                if isinstance(arg, tensor_type) and arg.data is saved:
-                    owner, role, position = arg, "input", n
+            for owner in args:
+                if isinstance(owner, tensor_type) and owner.data is saved:
                     break
             else:
-                found = _owner_by_storage(ctx, saved, args, outputs, tensor_type)
-                if found is not None:
-                    owner, role, position = found
-        if owner is not None:
-            counter = owner._version_counter
-            if counter is None:
-                counter = owner._version_counter = VersionCounter()
-            entries.append((counter, counter.value, i, role, position))
+                owner = _owner_by_storage(ctx, saved, args, outputs, tensor_type)
+                if owner is None:
+                    continue
+        counter = owner._version_counter
+        if counter is None:
+            counter = owner._version_counter = VersionCounter()
+        entries += (counter, counter.value, i)
     if entries:
         ctx.versions = entries
 
 
 def _owner_by_storage(ctx, saved, args, outputs, tensor_type):
-    """(tensor, "input" or "output", its position) sharing ``saved``'s memory, or None."""
+    """The input or output tensor sharing ``saved``'s memory, or None."""
     if not hasattr(saved, "shape"):
         return None
     k = ctx.kernels
     sid = k.storage_id(saved)
-    for n, arg in enumerate(args):
+    for arg in args:
         if isinstance(arg, tensor_type) and k.storage_id(arg.data) == sid:
-            return arg, "input", n
-    for n, out in enumerate(outputs):
+            return arg
+    for out in outputs:
         # A device copy's output lives where this node's kernels cannot look.
         if out.device == ctx.device and k.storage_id(out.data) == sid:
-            return out, "output", n
+            return out
     return None
 
 
 def check_saved(node):
     """Raise if an array ``node`` saved was changed in place since it was saved."""
-    for counter, value, index, role, position in node.versions:
+    entries = node.versions
+    for j in range(0, len(entries), 3):
+        counter, value, index = entries[j:j + 3]
         if counter.value != value:
             raise RuntimeError(
                 f"one of the arrays needed for gradient computation has been modified by "
-                f"an inplace operation: {op_name(node)}Backward saved its {role} {position} "
+                f"an inplace operation: {op_name(node)}Backward saved {_role(node, counter)} "
                 f"(saved array {index}, shape {tuple(node.saved[index].shape)}) at version "
                 f"{value}, but it is now at version {counter.value}; last modified by "
                 f"{counter.writer} on a tensor of shape {counter.shape}. Compute it out of "
                 f"place, or clone() the tensor before writing to it.")
+
+
+def _role(node, counter):
+    """Which of the node's tensors a counter belongs to, for the error message."""
+    for n, t in enumerate(node.inputs):
+        if t is not None and t._version_counter is counter:
+            return f"its input {n}"
+    return "an output or an input that needs no grad"
 
 
 _UNARY = {op.NEG: "Neg", op.EXP: "Exp", op.LOG: "Log", op.SQRT: "Sqrt", op.ABS: "Abs",
