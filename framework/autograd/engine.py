@@ -198,7 +198,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, accumulate
                 t.grad = Tensor._wrap(g, t.device, None, 0)
             else:
                 t.kernels.axpy(t.grad.data.reshape(-1), g.reshape(-1), 1)
-                version.bump(t.grad, "gradient accumulation")
+                if t.grad._version_counter is not None:  # else no graph saved it
+                    version.bump(t.grad, "gradient accumulation")
     if capture is not None:
         return [router.captured.get(id(t)) for t in capture]
     return None

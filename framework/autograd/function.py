@@ -32,7 +32,7 @@ class Context:
     inputs = ()
     n_outputs = 1
     freed = False
-    versions = ()  # flat: counter, value at save, saved index (version.record_saved)
+    versions = ()  # flat: counter, value at save, saved array (version.record_saved)
 
     def __init__(self, kernels, device, needs_input_grad):
         self.kernels = kernels

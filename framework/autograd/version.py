@@ -45,15 +45,15 @@ def bump(tensor, writer):
 def record_saved(ctx, args, outputs):
     """Note the counters of the inputs and outputs whose arrays ``ctx`` saved.
 
-    ``ctx.versions`` becomes a flat list: counter, its value, saved index, per saved
-    array that is an input's or output's memory. Arrays the op made for itself are
+    ``ctx.versions`` becomes a flat list: counter, its value, the saved array, per
+    saved array that is an input's or output's memory. Arrays the op made for itself are
     private to the node and need no counter. This runs for every recorded op, so it
     is kept to identity tests and no per-entry objects; only a save that is no input or
     output itself (a reshape of one, or a private array) pays for a storage lookup.
     """
     tensor_type = type(outputs[0])
     entries = []
-    for i, saved in enumerate(ctx.saved):
+    for saved in ctx.saved:
         for owner in outputs:
             if owner.data is saved:
                 break
@@ -68,7 +68,7 @@ def record_saved(ctx, args, outputs):
         counter = owner._version_counter
         if counter is None:
             counter = owner._version_counter = VersionCounter()
-        entries += (counter, counter.value, i)
+        entries += (counter, counter.value, saved)
     if entries:
         ctx.versions = entries
 
@@ -93,15 +93,19 @@ def check_saved(node):
     """Raise if an array ``node`` saved was changed in place since it was saved."""
     entries = node.versions
     for j in range(0, len(entries), 3):
-        counter, value, index = entries[j:j + 3]
-        if counter.value != value:
-            raise RuntimeError(
-                f"one of the arrays needed for gradient computation has been modified by "
-                f"an inplace operation: {op_name(node)}Backward saved {_role(node, counter)} "
-                f"(saved array {index}, shape {tuple(node.saved[index].shape)}) at version "
-                f"{value}, but it is now at version {counter.value}; last modified by "
-                f"{counter.writer} on a tensor of shape {counter.shape}. Compute it out of "
-                f"place, or clone() the tensor before writing to it.")
+        if entries[j].value != entries[j + 1]:
+            raise _modified_error(node, *entries[j:j + 3])
+
+
+def _modified_error(node, counter, value, saved):
+    index = next(i for i, a in enumerate(node.saved) if a is saved)
+    return RuntimeError(
+        f"one of the arrays needed for gradient computation has been modified by an "
+        f"inplace operation: {op_name(node)}Backward saved {_role(node, counter)} (saved "
+        f"array {index}, shape {tuple(saved.shape)}) at version {value}, but it is now at "
+        f"version {counter.value}; last modified by {counter.writer} on a tensor of shape "
+        f"{counter.shape}. Compute it out of place, or clone() the tensor before writing "
+        f"to it.")
 
 
 def _role(node, counter):
