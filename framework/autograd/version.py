@@ -6,8 +6,8 @@ of the tensors whose arrays it saved for backward are noted with their values; t
 engine compares them before running the node's backward and raises a RuntimeError on
 a change, as PyTorch does, instead of returning a wrong gradient.
 
-Counters are made lazily: a tensor that was never saved, viewed or written in place
-has none, so the common forward pass allocates nothing extra.
+Counters are made lazily: a tensor gets one when an op saves its memory, a view of it
+is taken, or it is written in place; other tensors carry none.
 """
 from kernels import opcodes as op
 
@@ -98,6 +98,7 @@ def check_saved(node):
 
 
 def _modified_error(node, counter, value, saved):
+    """The RuntimeError for ``saved`` (of ``node``), written since it was at ``value``."""
     index = next(i for i, a in enumerate(node.saved) if a is saved)
     return RuntimeError(
         f"one of the arrays needed for gradient computation has been modified by an "
