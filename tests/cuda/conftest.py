@@ -35,8 +35,8 @@ def _no_implicit_copies():
     """Fail if a kernel launch inside the block is handed a host array.
 
     Numba then copies it to the device and back behind the caller's back. On a GPU,
-    Numba reports that as a performance warning; the simulator copies silently, so
-    there every kernel launch is checked instead (which a GPU would make too slow).
+    Numba reports that as a performance warning; the simulator copies silently and
+    never warns, so there every kernel launch's arguments are inspected instead.
     """
     from kernels.cuda._available import require_cuda
     offenders = []
