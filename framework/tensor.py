@@ -7,7 +7,7 @@ so every kernel can take it as it is. Ops that PyTorch implements as strided vie
 import numpy as np
 
 from . import dtype as dt
-from .autograd import engine
+from .autograd import engine, version
 from .device import as_device, kernels_for
 
 
@@ -15,7 +15,7 @@ class Tensor:
     """A multi-dimensional array with autograd support; see ``framework.tensor()``."""
 
     __slots__ = ("data", "device", "requires_grad", "grad", "_grad_fn", "_output_nr",
-                 "_post_accumulate_grad_hooks", "__weakref__")
+                 "_post_accumulate_grad_hooks", "_version_counter", "__weakref__")
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
         from .creation import tensor as _tensor
@@ -24,6 +24,7 @@ class Tensor:
         self.requires_grad, self.grad = t.requires_grad, None
         self._grad_fn, self._output_nr = None, 0
         self._post_accumulate_grad_hooks = None
+        self._version_counter = None
 
     @classmethod
     def _wrap(cls, array, device, grad_fn, output_nr):
@@ -38,6 +39,7 @@ class Tensor:
         t._grad_fn = grad_fn
         t._output_nr = output_nr
         t._post_accumulate_grad_hooks = None
+        t._version_counter = None
         return t
 
     # ----- attributes -------------------------------------------------------------
@@ -64,6 +66,12 @@ class Tensor:
     @property
     def grad_fn(self):
         return self._grad_fn
+
+    @property
+    def _version(self):
+        """How many in-place writes this tensor's storage has seen (as PyTorch's)."""
+        counter = self._version_counter
+        return 0 if counter is None else counter.value
 
     @property
     def T(self):
@@ -207,8 +215,10 @@ class Tensor:
         return engine.HookHandle(self._post_accumulate_grad_hooks, hook)
 
     def detach(self):
-        """The same data, cut from the graph."""
-        return Tensor._wrap(self.data, self.device, None, 0)
+        """The same data, cut from the graph (in-place writes to either show in both)."""
+        out = Tensor._wrap(self.data, self.device, None, 0)
+        version.share_counter(out, self)
+        return out
 
     def backward(self, gradient=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
@@ -235,10 +245,12 @@ class Tensor:
 
     def zero_(self):
         self.kernels.fill(self.data.reshape(-1), 0)
+        version.bump(self, "zero_")
         return self
 
     def fill_(self, value):
         self.kernels.fill(self.data.reshape(-1), value)
+        version.bump(self, "fill_")
         return self
 
     def copy_(self, src):
@@ -251,6 +263,7 @@ class Tensor:
         k = self.kernels
         out = arrays.expand(k, src.data, self.data.shape)
         k.cast(self.data.reshape(-1), out.reshape(-1))
+        version.bump(self, "copy_")
         _observe_assign(src, self)
         return self
 
@@ -333,6 +346,7 @@ class Tensor:
             raise RuntimeError(f"{name}: result of shape {result.shape} cannot be written "
                                f"into a tensor of shape {self.shape}")
         self.kernels.cast(self.data.reshape(-1), result.data.reshape(-1))
+        version.bump(self, name)
         _observe_assign(result, self)
         return self
 
@@ -525,6 +539,17 @@ class Tensor:
 
     def __getitem__(self, key):
         return _ix.getitem(self, key)
+
+    def __setitem__(self, key, value):
+        """``x[key] = value`` in place (not recorded by autograd: use it under no_grad
+        or on tensors that do not require grad)."""
+        _check_inplace(self, "__setitem__")
+        if engine.is_grad_enabled() and getattr(value, "requires_grad", False):
+            raise RuntimeError("__setitem__: the value requires grad, and an assignment into "
+                               "a tensor is not recorded by autograd; build the result out "
+                               "of place (where, cat) instead")
+        _ix.setitem(self, key, value)
+        version.bump(self, "__setitem__")
 
     def __iter__(self):
         if self.ndim == 0:

@@ -23,6 +23,12 @@ def t64(array, requires_grad=True):
     return fw.tensor(np.asarray(array, dtype=np.float64), requires_grad=requires_grad)
 
 
+def skip_if_cuda_available():
+    """For tests of the error a machine without a GPU gives: a GPU machine skips them."""
+    if fw.cuda.is_available():
+        pytest.skip("expects no CUDA device, and this machine has one")
+
+
 def assert_close(t, expected, rtol=1e-6, atol=1e-6):
     got = t.detach().numpy() if isinstance(t, fw.Tensor) else np.asarray(t)
     expected = np.asarray(expected)

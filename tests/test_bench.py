@@ -9,6 +9,7 @@ import pytest
 import framework.benchmark.refs as refs
 from framework.benchmark import core
 from framework.cli import main
+from tests.conftest import skip_if_cuda_available
 
 
 def _fake_clock(step_per_call):
@@ -125,6 +126,8 @@ def test_cli_mnist_and_startup_suites(tmp_path, mnist_subset_dir):
     (["--suite", "mnist", "--data-dir", "/nonexistent"], "MNIST files not found"),
 ])
 def test_cli_errors_are_one_line(args, message):
+    if "cuda" in args:
+        skip_if_cuda_available()
     proc = subprocess.run([sys.executable, "-m", "framework", "bench", "--scale", "0.001"]
                           + args, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import framework as fw
+from tests.conftest import skip_if_cuda_available
 
 
 def test_tensor_dtype_inference():
@@ -72,6 +73,7 @@ def test_attributes_and_conversions():
 
 
 def test_cuda_without_backend_is_one_clear_error():
+    skip_if_cuda_available()
     with pytest.raises(RuntimeError, match="cuda"):
         fw.ones(2).to("cuda")
 

@@ -2,6 +2,7 @@
 import threading
 
 from ..compile.capture import recorder
+from . import version
 
 
 class _State(threading.local):
@@ -236,6 +237,8 @@ def _run_node(router, node, retain_graph):
             return
         grads_out = [g if g is not None else _zeros_like_output(node, i)
                      for i, g in enumerate(grads_out)]
+    if node.versions:
+        version.check_saved(node)
     grads_in = node.fn.backward(node, *grads_out)
     if not isinstance(grads_in, tuple):
         grads_in = (grads_in,)
@@ -243,7 +246,7 @@ def _run_node(router, node, retain_graph):
         if t is not None and g is not None:
             router.route(node.kernels, t, g)
     if not retain_graph:
-        node.saved = ()
+        node.saved = node.versions = ()
         node.freed = True
 
 
@@ -275,6 +278,8 @@ def _accumulate_leaves(router, leaves):
             t.grad = Tensor._wrap(g, t.device, None, 0)
         else:
             t.kernels.axpy(t.grad.data.reshape(-1), g.reshape(-1), 1)
+            if t.grad._version_counter is not None:  # else no graph saved it
+                version.bump(t.grad, "gradient accumulation")
         for hook in (t._post_accumulate_grad_hooks or {}).values():
             hook(t)
 

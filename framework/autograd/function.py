@@ -8,7 +8,7 @@ A backward returns fresh arrays or the very ``grad_output`` it was given: the
 engine copies where one array would reach two destinations.
 """
 from ..device import kernels_for
-from . import engine
+from . import engine, version
 
 _TENSOR = []
 
@@ -32,6 +32,7 @@ class Context:
     inputs = ()
     n_outputs = 1
     freed = False
+    versions = ()  # flat: counter, value at save, saved array (version.record_saved)
 
     def __init__(self, kernels, device, needs_input_grad):
         self.kernels = kernels
@@ -50,6 +51,10 @@ class Context:
 
 class Function:
     """Base class of every differentiable op."""
+
+    # True for ops whose output is a view of their first input's memory (reshape):
+    # the output then shares the input's version counter.
+    returns_view = False
 
     @staticmethod
     def forward(ctx, *args):
@@ -93,6 +98,10 @@ class Function:
                            for i, o in enumerate(out))
         else:
             result = Tensor._wrap(out, device, ctx if record else None, 0)
+            if cls.returns_view:
+                version.share_counter(result, args[0])
+        if record and ctx.saved:
+            version.record_saved(ctx, args, result if isinstance(result, tuple) else (result,))
         observer = engine._state.observer
         if observer is not None:
             observer(cls, args, result if isinstance(result, tuple) else (result,))

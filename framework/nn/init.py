@@ -1,6 +1,7 @@
 """Parameter initialization, in place, drawing from an explicit ``generator``."""
 import math
 
+from ..autograd import version
 from ..autograd.engine import no_grad
 from ..random import default_generator
 
@@ -10,6 +11,7 @@ def _fill(tensor, host_array):
     src = k.from_host(host_array, tensor.data.dtype)
     with no_grad():
         k.cast(tensor.data.reshape(-1), src.reshape(-1))
+    version.bump(tensor, "nn.init")
     return tensor
 
 

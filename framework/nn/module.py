@@ -3,6 +3,7 @@ from collections import OrderedDict
 
 from ..compile.capture import recorder
 from ..device import as_device
+from ..tensor import Tensor
 from .parameter import Parameter
 from .utils import zero_grad_
 
@@ -20,6 +21,9 @@ class Module:
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called")
+        if name in self._buffers and not isinstance(value, (Parameter, Module)):
+            self._set_buffer(name, value)
+            return
         for table in (self._parameters, self._buffers, self._modules):
             table.pop(name, None)
         if isinstance(value, Parameter):
@@ -45,7 +49,15 @@ class Module:
 
     def register_buffer(self, name, tensor):
         """A tensor saved in ``state_dict`` but not trained (running statistics)."""
-        self._buffers[name] = tensor
+        self._set_buffer(name, tensor)
+
+    def _set_buffer(self, name, value):
+        # Reassigning a registered buffer keeps it registered, as in PyTorch, so that
+        # ``self.running_mean = t`` stays in state_dict() and moves with to().
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"cannot assign {type(value).__name__!r} as buffer {name!r} "
+                            "(a Tensor or None expected)")
+        self._buffers[name] = value
 
     def register_parameter(self, name, param):
         self._parameters[name] = param

@@ -1,4 +1,5 @@
 """``Parameter``: a leaf tensor that a Module registers as trainable."""
+from ..autograd import version
 from ..tensor import Tensor
 
 
@@ -12,6 +13,8 @@ class Parameter(Tensor):
         self.data, self.device = src.data, src.device
         self.grad, self._grad_fn, self._output_nr = None, None, 0
         self._post_accumulate_grad_hooks = None
+        self._version_counter = None
+        version.share_counter(self, src)  # one memory, one count
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)

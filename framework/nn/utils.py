@@ -1,6 +1,7 @@
 """Gradient utilities."""
 import math
 
+from ..autograd import version
 from ..autograd.engine import no_grad
 from ..compile.capture import recorder
 
@@ -43,4 +44,5 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         with no_grad():
             for g in grads:
                 g.kernels.scale(g.data.reshape(-1), coef)
+                version.bump(g, "clip_grad_norm_")
     return norm

@@ -3,6 +3,7 @@ import copy
 
 import numpy as np
 
+from ..autograd import version
 from ..compile.capture import recorder
 from ..nn.utils import zero_grad_
 from ..tensor import Tensor
@@ -80,6 +81,7 @@ class Optimizer:
     def step(self, closure=None):
         """One update of every parameter that has a gradient (one kernel each)."""
         loss = closure() if closure is not None else None
+        writer = f"{type(self).__name__}.step"
         rec = recorder()
         if rec is not None:  # a recorded step updates these very state tensors
             rec.guard(lambda state=self.state: self.state is state)
@@ -94,6 +96,9 @@ class Optimizer:
                                        f"{p.grad.shape} on {p.grad.device} does not match "
                                        f"parameter of shape {p.shape} on {p.device}")
                 self._update(group, p, self.state.setdefault(id(p), {}))
+                version.bump(p, writer)
+                if rec is not None:  # a replay writes p too: its version moves as well
+                    rec.on_replay(lambda p=p: version.bump(p, writer))
         return loss
 
     def _update(self, group, param, state):

@@ -98,3 +98,33 @@ def test_comparisons_argmax_and_integer_ops(rng):
     np.testing.assert_array_equal(x.argmax(1).numpy(), a.argmax(1))
     n = fw.tensor(rng.integers(-5, 5, (3, 4)), device="cuda")
     np.testing.assert_array_equal((n * 2 + 1).sum(0).numpy(), (n.numpy() * 2 + 1).sum(0))
+
+
+@pytest.mark.parametrize("key", [(slice(1, None, 2), 1), (_I([0, 2, 0]), _I([1, 3, 1])),
+                                 (_I(np.arange(12).reshape(3, 4) % 5 == 0),)])
+def test_setitem_matches_cpu(key, rng):
+    base = rng.standard_normal((3, 4))
+    x, y = fw.tensor(base), fw.tensor(base, device="cuda")
+    selected = base[key].shape
+    value = rng.standard_normal(selected)
+    x[key] = fw.tensor(value)
+    y[key] = fw.tensor(value, device="cuda")
+    np.testing.assert_array_equal(y.cpu().numpy(), x.numpy())
+    y[key] = 0.5
+    x[key] = 0.5
+    np.testing.assert_array_equal(y.cpu().numpy(), x.numpy())
+
+
+def test_inplace_change_of_a_saved_array_raises_on_the_device():
+    x = fw.tensor([0.0, 1.0], dtype=fw.float64, device="cuda", requires_grad=True)
+    y = x.exp()
+    with fw.no_grad():
+        y += 100
+    with pytest.raises(RuntimeError, match="ExpBackward .* add_"):
+        y.sum().backward()
+    a = fw.ones(2, 3, 4, dtype=fw.float64, device="cuda", requires_grad=True)
+    b = fw.ones(4, 2, dtype=fw.float64, device="cuda")
+    loss = (a @ b).sum()   # matmul saves its inputs reshaped: found by storage
+    b.mul_(2)
+    with pytest.raises(RuntimeError, match="MatMulBackward"):
+        loss.backward()

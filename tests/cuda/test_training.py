@@ -1,6 +1,4 @@
 """Tensors, modules, optimizers and data on the device; a few MLP steps match the CPU."""
-import warnings
-
 import numpy as np
 import pytest
 
@@ -73,17 +71,29 @@ def _mlp_steps(device, optimizer_cls, steps=3, **opt):
     (optim.Adam, dict(lr=0.01, amsgrad=True)),
     (optim.AdamW, dict(lr=0.01, weight_decay=0.1)),
 ])
-def test_training_steps_match_cpu(optimizer_cls, opt):
+def test_training_steps_match_cpu(optimizer_cls, opt, no_implicit_copies):
     """Same seed, same batches: the loss curve and the weights agree with the CPU run,
     and no step copies implicitly between host and device."""
     want_losses, want_params = _mlp_steps("cpu", optimizer_cls, **opt)
-    with warnings.catch_warnings():
-        # Numba warns when a kernel is handed a host array (an implicit copy).
-        warnings.filterwarnings("error", message=".*Host array used in CUDA kernel")
+    with no_implicit_copies():
         got_losses, got_params = _mlp_steps("cuda", optimizer_cls, **opt)
     np.testing.assert_allclose(got_losses, want_losses, rtol=1e-9)
     for w, g in zip(want_params, got_params):
         np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
+
+
+def test_implicit_copy_check_can_fail(no_implicit_copies):
+    """The check above catches a kernel handed a host array, on a GPU and simulated.
+
+    int16 is a kind no other test launches: on a GPU, Numba warns at the first launch
+    of a kind only (later ones take the fast path of kernels/cuda/_launch.py).
+    """
+    from kernels import cuda as kernels
+    with pytest.raises(AssertionError, match="implicit host/device copies"):
+        with no_implicit_copies():
+            kernels.fill(np.zeros(5, np.int16), 1)
+    with no_implicit_copies():
+        kernels.fill(kernels.zeros((5,), np.float64), 1.0)
 
 
 def test_optimizer_state_lives_on_the_device():

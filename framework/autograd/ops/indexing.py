@@ -13,7 +13,7 @@ import numpy as np
 from ...tensor import Tensor
 from ..function import Function
 from . import arrays
-from .shapes import contiguous_strides
+from .shapes import broadcast_shapes, contiguous_strides
 
 
 class StridedIndex(Function):
@@ -108,17 +108,85 @@ def _host_index(item):
     return arr
 
 
-def getitem(x, key):
+def _normalize_key(key):
     if not isinstance(key, tuple):
         key = (key,)
-    key = tuple(int(item) if isinstance(item, Tensor) and item.ndim == 0
-                and item.dtype.np.kind in "iu" else item for item in key)
+    return tuple(int(item) if isinstance(item, Tensor) and item.ndim == 0
+                 and item.dtype.np.kind in "iu" else item for item in key)
+
+
+def _positions(x, key):
+    """Flat positions (host int64 array of the selection's shape) of an advanced ``key``."""
+    host_key = tuple(_host_index(item) for item in key)
+    try:
+        return np.arange(x.numel(), dtype=np.int64).reshape(x.shape)[host_key]
+    except IndexError as exc:
+        raise IndexError(f"indexing a tensor of shape {x.shape}: {exc}") from None
+
+
+def getitem(x, key):
+    key = _normalize_key(key)
     if all(_is_basic(item) for item in key):
         shape, strides, offset = _basic_view(x.shape, key)
         return StridedIndex.apply(x, shape, strides, offset)
-    host_key = tuple(_host_index(item) for item in key)
+    return FlatIndex.apply(x, x.kernels.from_host(_positions(x, key), np.int64))
+
+
+def setitem(x, key, value):
+    """``x[key] = value`` in place, not recorded by autograd (the caller checks grad mode).
+
+    Basic keys write through one strided scatter. Advanced keys write the selected flat
+    positions; where a position repeats, the last value wins, as in NumPy.
+    """
+    k = x.kernels
+    key = _normalize_key(key)
+    basic = all(_is_basic(item) for item in key)
+    if basic:
+        shape, strides, offset = _basic_view(x.shape, key)
+    else:
+        positions = _positions(x, key)
+        shape = positions.shape
+    src = _assigned_values(x, value, shape)
+    if basic:
+        arrays.strided_write(k, x.data, src, shape, strides, offset)
+    elif positions.size:
+        _write_positions(k, x.data, src, positions.reshape(-1))
+
+
+def _assigned_values(x, value, shape):
+    """``value`` as an array of ``x``'s dtype and device, broadcast to ``shape``."""
+    if isinstance(value, Tensor):
+        if value.device != x.device:
+            raise RuntimeError(f"setitem: value is on {value.device} but the tensor is on "
+                               f"{x.device}")
+        src = value.data
+    else:
+        src = x.kernels.from_host(np.asarray(value), x.data.dtype)
     try:
-        positions = np.arange(x.numel(), dtype=np.int64).reshape(x.shape)[host_key]
-    except IndexError as exc:
-        raise IndexError(f"indexing a tensor of shape {x.shape}: {exc}") from None
-    return FlatIndex.apply(x, x.kernels.from_host(positions, np.int64))
+        fits = broadcast_shapes("setitem", tuple(src.shape), shape) == tuple(shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"setitem: value of shape {tuple(src.shape)} cannot be broadcast to "
+                         f"the selected shape {tuple(shape)}")
+    return arrays.expand(x.kernels, arrays.cast(x.kernels, src, x.data.dtype), shape)
+
+
+def _write_positions(k, data, src, positions):
+    """data.flat[positions] = src.flat, the last value winning at repeated positions.
+
+    Kernels have no scatter that assigns, so the values are gathered into a full-size
+    array (through an index map built on the host) and selected by a mask.
+    """
+    n = data.size
+    last = positions.size - 1 - np.unique(positions[::-1], return_index=True)[1]
+    chosen = positions[last]
+    index_map = np.zeros(n, np.int64)
+    index_map[chosen] = last
+    mask = np.zeros(n, bool)
+    mask[chosen] = True
+    full = k.empty((n,), data.dtype)
+    k.gather_flat(full, src.reshape(-1), k.from_host(index_map, np.int64))
+    flat = data.reshape(1, 1, 1, n)
+    k.where(flat, k.from_host(mask, np.bool_).reshape(1, 1, 1, n), full.reshape(1, 1, 1, n),
+            flat)

@@ -13,6 +13,8 @@ from .shapes import broadcast_shapes, normalize_dim
 
 
 class Reshape(Function):
+    returns_view = True
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape

@@ -1,0 +1,205 @@
+"""Reductions, the softmax family, cross-entropy, matmul, conv and pooling kernels in
+float32, serial and parallel builds, against float64 NumPy references."""
+import numpy as np
+import pytest
+from refcheck import close32, f32
+
+ARB = (37, 53, 21)  # (A, R, B): 41K elements, 777 independent lines for the threads
+
+
+@pytest.mark.parametrize("shape", [(1, 40000, 1), (5, 8001, 1), (3, 2001, 7)])
+def test_sum_reduce(run, shape):
+    x = f32(np.random.default_rng(0).standard_normal(shape) + 0.5)
+    out = np.empty((shape[0], shape[2]), np.float32)
+    run("sum_reduce", out, x, 0.25)
+    close32(out, 0.25 * x.astype(np.float64).sum(axis=1))
+
+
+@pytest.mark.parametrize("is_max", [True, False])
+def test_extremum_reduce_and_its_grad(run, is_max):
+    rng = np.random.default_rng(1)
+    x = f32(rng.standard_normal(ARB))
+    out, index = np.empty((ARB[0], ARB[2]), np.float32), np.empty((ARB[0], ARB[2]), np.int64)
+    run("extremum_reduce", out, index, x, is_max)
+    want_index = x.argmax(axis=1) if is_max else x.argmin(axis=1)
+    np.testing.assert_array_equal(index, want_index)
+    np.testing.assert_array_equal(out, x.max(axis=1) if is_max else x.min(axis=1))
+
+    g = f32(rng.standard_normal(out.shape))
+    grad = np.full(ARB, np.nan, np.float32)
+    run("index_reduce_grad", grad, g, index)
+    want = np.zeros(ARB)
+    np.put_along_axis(want, index[:, None, :], g[:, None, :].astype(np.float64), axis=1)
+    np.testing.assert_array_equal(grad, want)
+
+
+def _softmax64(x, log):
+    z = x - x.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return z - lse if log else np.exp(z - lse)
+
+
+@pytest.mark.parametrize("log_output", [False, True])
+def test_softmax_and_its_grad(run, log_output):
+    rng = np.random.default_rng(2)
+    x = f32(rng.standard_normal(ARB) * 4)
+    out = np.empty(ARB, np.float32)
+    run("softmax", out, x, log_output)
+    close32(out, _softmax64(x.astype(np.float64), log_output))
+
+    y, g = out.astype(np.float64), f32(rng.standard_normal(ARB))
+    g64 = g.astype(np.float64)
+    if log_output:
+        want = g64 - np.exp(y) * g64.sum(axis=1, keepdims=True)
+    else:
+        want = y * (g64 - (g64 * y).sum(axis=1, keepdims=True))
+    grad = np.empty(ARB, np.float32)
+    run("softmax_grad", grad, g, out, log_output)
+    close32(grad, want, atol=1e-5)
+
+
+def test_logsumexp_and_its_grad(run):
+    rng = np.random.default_rng(3)
+    x = f32(rng.standard_normal(ARB) * 4 + 30)  # large values: the max must come out first
+    x64 = x.astype(np.float64)
+    out = np.empty((ARB[0], ARB[2]), np.float32)
+    run("logsumexp", out, x)
+    m = x64.max(axis=1)
+    want = m + np.log(np.exp(x64 - m[:, None, :]).sum(axis=1))
+    close32(out, want)
+
+    g = f32(rng.standard_normal(out.shape))
+    grad = np.empty(ARB, np.float32)
+    run("logsumexp_grad", grad, g, x, out)
+    close32(grad, g.astype(np.float64)[:, None, :]
+            * np.exp(x64 - out.astype(np.float64)[:, None, :]), atol=1e-5)
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_cross_entropy_and_its_grad(run, label_smoothing):
+    rng = np.random.default_rng(4)
+    n, c, ignore = 397, 101, -100
+    x = f32(rng.standard_normal((n, c)) * 3)
+    target = rng.integers(0, c, n)
+    target[::7] = ignore
+    x64 = x.astype(np.float64)
+    logp = _softmax64(x64[:, :, None], log=True)[:, :, 0]
+    rows = np.arange(n)
+    picked = logp[rows, np.where(target == ignore, 0, target)]
+    want = -(1 - label_smoothing) * picked - label_smoothing * logp.mean(axis=1)
+    want[target == ignore] = 0.0
+    loss, lse = np.empty(n, np.float32), np.empty(n, np.float32)
+    run("cross_entropy", loss, lse, x, target, label_smoothing, ignore)
+    close32(loss, want)
+    close32(lse, x64.max(axis=1) + np.log(np.exp(x64 - x64.max(axis=1)[:, None]).sum(axis=1)))
+
+    g = f32(rng.standard_normal(n))
+    onehot = np.zeros((n, c))
+    onehot[rows, np.where(target == ignore, 0, target)] = 1
+    want = g.astype(np.float64)[:, None] * (np.exp(logp) - (1 - label_smoothing) * onehot
+                                            - label_smoothing / c)
+    want[target == ignore] = 0.0
+    grad = np.empty((n, c), np.float32)
+    run("cross_entropy_grad", grad, g, x, lse, target, label_smoothing, ignore)
+    close32(grad, want)
+
+
+@pytest.mark.parametrize("trans_a,trans_b,batch_a,batch_b", [
+    (False, False, 3, 3), (True, False, 1, 3), (False, True, 3, 1), (True, True, 3, 3)])
+def test_matmul(run, trans_a, trans_b, batch_a, batch_b):
+    rng = np.random.default_rng(5)
+    m, k, n = 33, 70, 41
+    a = f32(rng.standard_normal((batch_a, k, m) if trans_a else (batch_a, m, k)))
+    b = f32(rng.standard_normal((batch_b, n, k) if trans_b else (batch_b, k, n)))
+    out = np.empty((3, m, n), np.float32)
+    run("matmul", out, a, b, trans_a, trans_b)
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    want = (a64.swapaxes(1, 2) if trans_a else a64) @ (b64.swapaxes(1, 2) if trans_b else b64)
+    close32(out, want, atol=1e-5)  # sums of 70 products of size ~1
+
+
+CONV = dict(kh=3, kw=3, stride=2, padding=1)
+IMAGES = (3, 5, 29, 31)  # N, C, H, W: 15 planes for the threads, odd sizes
+
+
+def _out_hw(h, w, kh, kw, stride, padding):
+    return (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+
+
+def _windows(x, kh, kw, stride, padding, fill):
+    """(N, C, kh, kw, OH, OW): every window element of the padded images."""
+    n, c, h, w = x.shape
+    oh, ow = _out_hw(h, w, kh, kw, stride, padding)
+    padded = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)),
+                    constant_values=fill)
+    return np.stack([np.stack([padded[:, :, i:i + stride * oh:stride, j:j + stride * ow:stride]
+                               for j in range(kw)], axis=2) for i in range(kh)], axis=2)
+
+
+def _spread(parts, shape, kh, kw, stride, padding):
+    """The adjoint of ``_windows`` with zero fill: add each window element back."""
+    n, c, h, w = shape
+    oh, ow = _out_hw(h, w, kh, kw, stride, padding)
+    padded = np.zeros((n, c, h + 2 * padding, w + 2 * padding))
+    for i in range(kh):
+        for j in range(kw):
+            padded[:, :, i:i + stride * oh:stride, j:j + stride * ow:stride] += parts[:, :, i, j]
+    return padded[:, :, padding:padding + h, padding:padding + w]
+
+
+def test_im2col_and_col2im(run):
+    rng = np.random.default_rng(6)
+    x = f32(rng.standard_normal(IMAGES))
+    n, c, h, w = IMAGES
+    oh, ow = _out_hw(h, w, **CONV)
+    cols = np.full((n, c * 9, oh * ow), np.nan, np.float32)
+    run("im2col", cols, x, *CONV.values())
+    want = _windows(x.astype(np.float64), fill=0.0, **CONV).reshape(n, c * 9, oh * ow)
+    np.testing.assert_array_equal(cols, want)
+
+    g = f32(rng.standard_normal(cols.shape))
+    grad = np.full(IMAGES, np.nan, np.float32)
+    run("col2im", grad, g, *CONV.values())
+    parts = g.astype(np.float64).reshape(n, c, 3, 3, oh, ow)
+    close32(grad, _spread(parts, IMAGES, **CONV))
+
+
+def test_max_pool2d_and_its_grad(run):
+    rng = np.random.default_rng(7)
+    x = f32(rng.standard_normal(IMAGES))
+    n, c, h, w = IMAGES
+    oh, ow = _out_hw(h, w, **CONV)
+    out, index = np.empty((n, c, oh, ow), np.float32), np.empty((n, c, oh, ow), np.int64)
+    run("max_pool2d", out, index, x, *CONV.values())
+    windows = _windows(x.astype(np.float64), fill=-np.inf, **CONV).reshape(n, c, 9, oh, ow)
+    np.testing.assert_array_equal(out, windows.max(axis=2))
+    positions = _windows(np.arange(h * w, dtype=np.float64).reshape(1, 1, h, w), fill=-1,
+                         **CONV).reshape(1, 1, 9, oh, ow)
+    want_index = np.take_along_axis(np.broadcast_to(positions, windows.shape),
+                                    windows.argmax(axis=2)[:, :, None], axis=2)[:, :, 0]
+    np.testing.assert_array_equal(index, want_index)
+
+    g = f32(rng.standard_normal(out.shape))
+    grad = np.full(IMAGES, np.nan, np.float32)
+    run("max_pool2d_grad", grad, g, index)
+    want = np.zeros((n * c, h * w))
+    np.add.at(want, (np.arange(n * c)[:, None], index.reshape(n * c, -1)),
+              g.astype(np.float64).reshape(n * c, -1))
+    close32(grad, want.reshape(IMAGES))
+
+
+def test_avg_pool2d_and_its_grad(run):
+    rng = np.random.default_rng(8)
+    x = f32(rng.standard_normal(IMAGES))
+    n, c, h, w = IMAGES
+    oh, ow = _out_hw(h, w, **CONV)
+    out = np.empty((n, c, oh, ow), np.float32)
+    run("avg_pool2d", out, x, *CONV.values())
+    windows = _windows(x.astype(np.float64), fill=0.0, **CONV)
+    close32(out, windows.sum(axis=(2, 3)) / 9)  # padding counts, as PyTorch's default
+
+    g = f32(rng.standard_normal(out.shape))
+    grad = np.full(IMAGES, np.nan, np.float32)
+    run("avg_pool2d_grad", grad, g, *CONV.values())
+    parts = np.broadcast_to(g.astype(np.float64)[:, :, None, None] / 9, (n, c, 3, 3, oh, ow))
+    close32(grad, _spread(parts, IMAGES, **CONV))
