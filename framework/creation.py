@@ -147,11 +147,17 @@ def _random(draw, size, generator, dtype, device, requires_grad):
 def random_tensor(draw, dtype, device, requires_grad=False):
     """A tensor of ``draw()``'s host samples; a step recorded by ``fw.compile`` draws
     new ones from the generator at each replay instead of keeping these."""
-    t = _new(draw(), dtype, device, requires_grad)
     rec = recorder()
-    if rec is not None:
-        rec.refill(t.data, draw)
-    return t
+    if rec is None:
+        return _new(draw(), dtype, device, requires_grad)
+    host = draw()
+    device = as_device(device)
+    # A buffer of the plan's own (never the host array by reference): a replay fills it,
+    # and a tensor returned from an earlier call keeps its values.
+    data = kernels_for(device).empty(host.shape, dtype.np)
+    rec.refill(data, draw, host)
+    t = Tensor._wrap(data, device, None, 0)
+    return t.requires_grad_(True) if requires_grad else t
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):

@@ -19,14 +19,18 @@ positions. Differences, by design:
   overwritten by a later call. A returned tensor that existed before the call (a
   parameter) is returned as it is.
 - Python values computed inside the step are constants of the plan (as in tinygrad's
-  TinyJit). A new value of a non-tensor argument records a new plan; a host read of a
-  tensor inside the step (``item()``, ``numpy()``, ``bool()``, ...) raises
-  ``HostReadError`` while recording rather than freezing a value.
+  TinyJit). A new value of a non-tensor argument records a new plan (an unhashable one
+  is a TypeError); a host read of a tensor inside the step (``item()``, ``numpy()``,
+  ``bool()``, ...) raises ``HostReadError`` while recording rather than freezing a
+  value. Python state the step rebinds to a new tensor (``state["total"] =
+  state["total"] + loss``) is frozen too: a replay leaves it bound to the recorded
+  tensor. Update such state in place (``total += loss`` under ``no_grad``) or return it.
 - Replays reuse the storage of ``.grad`` tensors (as ``zero_grad(set_to_none=False)``
   would); holding a gradient tensor across calls sees it change.
-- A change the plan cannot see (a module switched between train and eval, parameters
-  or gradients replaced by new tensors, an optimizer's state loaded) makes the next
-  call record again.
+- A change the plans can see (a module switched between train and eval, parameters
+  or gradients replaced by new tensors, an optimizer's state loaded or its momentum
+  switched on, DDP's ``no_sync``) makes the next calls warm up and record again.
+- A compiled function reuses its buffers: call it from one thread at a time.
 """
 from .capture import HostReadError, recorder
 

@@ -38,10 +38,10 @@ def compile(fn=None, *, max_plans=8, executor="auto"):
 class _Entry:
     """What is known of one call signature: eager calls seen, then recorded plans."""
 
-    __slots__ = ("calls", "replays")
+    __slots__ = ("warm", "replays")
 
     def __init__(self):
-        self.calls = 0
+        self.warm = None     # the warm-up call's recorder, until the next call records
         self.replays = []
 
 
@@ -76,14 +76,17 @@ class CompiledFunction:
             entry = self.entries[key] = _Entry()
             if len(self.entries) > self.max_plans:  # the oldest signature goes first
                 self.entries.popitem(last=False)
-        entry.calls += 1
-        if entry.calls == 1:
-            # A warm-up run creates lazily made state (optimizer moments) before a plan
-            # is kept; it runs under a recorder too, so a host read fails on this call.
+        if entry.warm is None:
+            # Every recording follows an eager warm-up call (a new signature, or a guard
+            # that missed): state made lazily (optimizer moments, after a state_dict was
+            # loaded, say) then exists before the plan is kept. The warm-up runs under a
+            # recorder too, so a host read fails on this call already.
             self.stats["eager"] += 1
-            with Recorder(self._name()):
+            entry.warm = Recorder(self._name())
+            with entry.warm:
                 return self.fn(*args, **kwargs)
-        result, replay = self._record(args, kwargs, tensors)
+        warm, entry.warm = entry.warm, None
+        result, replay = self._record(args, kwargs, tensors, warm)
         entry.replays.insert(0, replay)
         del entry.replays[self.max_plans:]
         self.stats["recorded"] += 1
@@ -92,8 +95,8 @@ class CompiledFunction:
     def _name(self):
         return getattr(self.fn, "__name__", "step")
 
-    def _record(self, args, kwargs, tensors):
-        rec = Recorder(self._name())
+    def _record(self, args, kwargs, tensors, warm):
+        rec = Recorder(self._name(), known_leaves=warm.leaves.values())
         with rec:
             result = self.fn(*args, **kwargs)
         rec.finish()
@@ -119,7 +122,7 @@ class CompiledFunction:
 def _plan_device(rec, tensors):
     """The one device the step's kernels ran on."""
     from ..device import Device
-    names = set(rec._proxies)
+    names = rec.device_types()
     if not names:
         return tensors[0].device if tensors else Device("cpu")
     if len(names) > 1:
@@ -150,11 +153,23 @@ def _tensor_key(t):
 
 
 def _aliases(tensors):
-    """Which tensor arguments share one array (a plan binds each array once)."""
-    ids = [id(t.data) for t in tensors]
+    """Which tensor arguments share memory (a plan binds each piece of memory once).
+
+    Reshapes are this framework's only views, so arrays over one allocation overlap
+    whole: the allocation's identity tells them apart.
+    """
+    ids = [_storage(t) for t in tensors]
     if len(set(ids)) == len(ids):
         return ()
     return (("aliases", tuple(ids.index(i) for i in ids)),)
+
+
+def _storage(t):
+    data = t.data
+    base = getattr(data, "base", None)
+    if base is not None or type(data).__module__ == "numpy":
+        return id(data if base is None else base)
+    return t.kernels.storage_id(data)
 
 
 def _walk(value, tensors, key):
@@ -172,6 +187,10 @@ def _walk(value, tensors, key):
     else:
         try:
             hash(value)
-            key.append((type(value), value))  # 1, 1.0 and True hash alike
         except TypeError:
-            key.append(("id", id(value)))
+            raise TypeError(
+                f"fw.compile: an argument of type {type(value).__name__} is neither a "
+                "Tensor nor hashable; a plan keys on the values of non-tensor arguments. "
+                "Pass arrays as tensors (fw.from_numpy) and other values as hashable "
+                "ones (tuples, numbers, strings)") from None
+        key.append((type(value), value))  # 1, 1.0 and True hash alike

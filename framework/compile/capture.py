@@ -77,8 +77,12 @@ class LeafNote:
 class Recorder:
     """Logs one run of a step: kernel calls, allocations, and host steps to redo."""
 
-    def __init__(self, name):
+    def __init__(self, name, known_leaves=()):
         self.name = name
+        # Leaves a warm-up call touched, with their gradient as this call starts: a
+        # gradient found dropped when first touched was reset inside the step (``p.grad =
+        # None``), so the plan need not check what it was.
+        self._entry_grads = {id(n.tensor): n.tensor.grad for n in known_leaves}
         self.ops = []          # Call, or ("init", Allocation), in execution order
         self.allocations = []  # kept alive while recording: no address is reused
         self.host_steps = []   # ("scalars", Call, getter) | ("effect", fn) | ("refill", ...)
@@ -102,6 +106,10 @@ class Recorder:
         kernels_scope(self._prev_wrap)
         _active.recorder = None
         return False
+
+    def device_types(self):
+        """The device types whose kernels the step ran ("cpu", "cuda")."""
+        return set(self._proxies)
 
     def _proxy(self, module):
         proxy = self._proxies.get(module.NAME)
@@ -128,8 +136,10 @@ class Recorder:
         arrays the step's kernels use; ``fn`` may read and write them in place."""
         self.ops.append(Call("host", fn, tuple(arrays)))
 
-    def refill(self, array, producer):
-        """Before each replay, copy ``producer()`` (a host array) into ``array``."""
+    def refill(self, array, producer, first):
+        """Copy host array ``first`` into ``array`` (allocated while recording) now, and
+        ``producer()`` before each replay (a generator's next draw, say)."""
+        copy_from_host(array, first)
         self.host_steps.append(("refill", array, producer))
 
     def guard(self, check):
@@ -139,6 +149,8 @@ class Recorder:
     def note_grad(self, tensor, resets=False):
         """``tensor.grad`` is about to be dropped (``resets``) or written by the step."""
         if id(tensor) not in self.leaves:
+            if tensor.grad is None and self._entry_grads.get(id(tensor)) is not None:
+                resets = True
             self.leaves[id(tensor)] = LeafNote(tensor, resets)
 
     def note_module(self, module):
@@ -221,6 +233,16 @@ def _allocator(rec, module, name, kernel):
             return rec.log_allocation(out, "const", snapshot)
         return rec.log_allocation(out, name)
     return allocate
+
+
+def copy_from_host(dst, host):
+    """Copy host array ``host`` into array ``dst`` (NumPy or device), shapes as ``dst``."""
+    import numpy as np
+    host = np.ascontiguousarray(host, dtype=dst.dtype).reshape(dst.shape)
+    if isinstance(dst, np.ndarray):
+        np.copyto(dst, host)
+    else:
+        dst.copy_to_device(host)
 
 
 def _caller_outside_framework():

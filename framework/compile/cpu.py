@@ -142,11 +142,18 @@ def _scalar_expr(arg):
             return f"np.int64(slots[{arg.slot}])"
         return f"slots[{arg.slot}]"
     if isinstance(value, np.generic):
-        return f"np.{type(value).__name__}({value.item()!r})"
+        return f"np.{type(value).__name__}({_literal(value.item())})"
     if isinstance(value, (bool, int, float)):
-        return repr(value)
+        return _literal(value)
     raise RuntimeError(f"fw.compile: cannot pass {type(value).__name__} {value!r} to a "
                        "kernel from a generated step")
+
+
+def _literal(value):
+    """Python source for a bool, int or float, infinities and NaN included."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return "np.nan" if np.isnan(value) else ("np.inf" if value > 0 else "-np.inf")
+    return repr(value)
 
 
 _FINGERPRINT = []

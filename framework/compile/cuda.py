@@ -25,6 +25,11 @@ class GraphExecutor:
             raise RuntimeError("fw.compile: this step calls the host between its kernels "
                                "(a collective, say); a CUDA graph cannot hold that: use "
                                "the default executor")
+        if any(step[0] == "refill" and plan.buffers[step[1].buffer].kind != "scratch"
+               for step in plan.host_steps):
+            raise RuntimeError("fw.compile: this step returns a random tensor drawn on the "
+                               "host; the CUDA-graph executor cannot refill it yet: use the "
+                               "default executor")
         self.graph_api = graph
         self.kernels = kernels
         self.launcher = LaunchExecutor(plan, kernels)

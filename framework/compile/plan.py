@@ -14,11 +14,9 @@ import bisect
 
 import numpy as np
 
-from ..tensor import Tensor
+from kernels.spec import KERNELS, WRITTEN
 
-# Kernel arguments that a kernel writes (kernels/spec.py names outputs first).
-_WRITTEN = {"out", "index", "grad_a", "grad_b", "grad_x", "cols", "loss", "lse", "param",
-            "momentum_buf", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+from ..tensor import Tensor
 
 
 def address(array):
@@ -145,8 +143,7 @@ def build_plan(rec, inputs, result, device):
     what it returned) into a ``Plan``."""
     plan = Plan()
     plan.device = device
-    out_tensors = [t for t in _tensors_in(result)]
-    binder = _Binder(plan, inputs, rec.allocations, [t.data for t in out_tensors])
+    binder = _Binder(plan, inputs, rec.allocations, [t.data for t in _tensors_in(result)])
     written = set()
     for entry in rec.ops:
         if isinstance(entry, tuple):
@@ -166,7 +163,6 @@ def build_plan(rec, inputs, result, device):
 
 
 def _call_op(plan, binder, call, written):
-    from kernels.spec import KERNELS
     if call.name == "host":  # a host function between kernels: may write any of its arrays
         views = [binder.view(a) for a in call.args]
         written.update(v.buffer for v in views)
@@ -181,7 +177,7 @@ def _call_op(plan, binder, call, written):
     for name, a in zip(names, call.args):
         if _is_array(a):
             v = binder.view(a)
-            if name in _WRITTEN:
+            if name in WRITTEN:
                 written.add(v.buffer)
             args.append(v)
         else:

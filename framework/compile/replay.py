@@ -7,6 +7,7 @@ step is tested against; ``cpu.NjitExecutor`` runs the same plan in one dispatch.
 import numpy as np
 
 from ..tensor import Tensor
+from .capture import copy_from_host
 from .plan import OutTensor
 
 
@@ -113,7 +114,7 @@ class Replay:
             elif kind == "effect":
                 a()
             else:
-                _copy_from_host(materialize(a, bases), b())
+                copy_from_host(materialize(a, bases), b())
 
     def _bind_grads(self, bases):
         for t, view in self.plan.grad_bindings:
@@ -123,14 +124,6 @@ class Replay:
             array = materialize(view, bases)
             if t.grad is None or t.grad.data is not array:
                 t.grad = Tensor._wrap(array, t.device, None, 0)
-
-
-def _copy_from_host(dst, host):
-    host = np.ascontiguousarray(host, dtype=dst.dtype).reshape(dst.shape)
-    if isinstance(dst, np.ndarray):
-        np.copyto(dst, host)
-    else:
-        dst.copy_to_device(host)
 
 
 def _builder(template, buffers):

@@ -19,7 +19,7 @@ from .. import distributed as dist
 from ..distributed.collectives import start_all_reduce
 from ..distributed.group import group
 from ..autograd.engine import is_grad_enabled, no_grad
-from ..compile.capture import recorder
+from ..compile.capture import copy_from_host, recorder
 from ..tensor import Tensor
 from .module import Module
 
@@ -90,6 +90,10 @@ class DistributedDataParallel(Module):
             if self.broadcast_buffers and training:
                 self._broadcast_buffers()
             self._arm(training and self.require_backward_grad_sync)
+            rec = recorder()
+            if rec is not None:  # a compiled step all-reduces as recorded: no_sync or not
+                rec.guard(lambda sync=self.require_backward_grad_sync:
+                          self.require_backward_grad_sync == sync)
         return self.module(*args, **kwargs)
 
     def _arm(self, armed):
@@ -103,8 +107,7 @@ class DistributedDataParallel(Module):
         b, i = self._slot[id(param)]
         bucket = self._buckets[b]
         grad = param.grad
-        host = grad.data if grad.device.type == "cpu" else grad.kernels.to_host(grad.data)
-        np.multiply(host.reshape(-1), bucket.buffer.dtype.type(1.0 / self.world_size),
+        np.multiply(_host(grad.data).reshape(-1), bucket.buffer.dtype.type(1.0 / self.world_size),
                     out=bucket.view(i))
         bucket.pending -= 1
         for started in self._buckets[:self._next_bucket]:
@@ -140,15 +143,11 @@ class DistributedDataParallel(Module):
         for bucket in self._buckets:
             arrays = [next(grads) for _ in bucket.params]
             for i, g in enumerate(arrays):
-                host = g if isinstance(g, np.ndarray) else g.copy_to_host()
-                np.multiply(host.reshape(-1), bucket.buffer.dtype.type(scale),
+                np.multiply(_host(g).reshape(-1), bucket.buffer.dtype.type(scale),
                             out=bucket.view(i))
             start_all_reduce(self._group, bucket.buffer, dist.ReduceOp.SUM).wait()
             for i, g in enumerate(arrays):
-                if isinstance(g, np.ndarray):
-                    np.copyto(g.reshape(-1), bucket.view(i))
-                else:
-                    g.copy_to_device(bucket.view(i).reshape(g.shape))
+                copy_from_host(g, bucket.view(i))
 
     def _unfinished_message(self):
         missing = [name for name, p in self.module.named_parameters()
@@ -225,10 +224,13 @@ def _make_buckets(params, cap_mb):
     return buckets
 
 
+def _host(array):
+    """A gradient's values on the host: the array itself on the CPU, else a copy.
+
+    Direct array transfers, not the kernel package's: a compiled step records kernel
+    calls, and these copies belong to the all-reduce it replays as one host call."""
+    return array if isinstance(array, np.ndarray) else array.copy_to_host()
+
+
 def _write_grad(param, averaged):
-    grad = param.grad
-    if grad.device.type == "cpu":
-        np.copyto(grad.data.reshape(-1), averaged)
-        return
-    k = grad.kernels
-    k.cast(grad.data.reshape(-1), k.from_host(averaged, averaged.dtype))
+    copy_from_host(param.grad.data, averaged)

@@ -83,8 +83,9 @@ class Optimizer:
         loss = closure() if closure is not None else None
         writer = f"{type(self).__name__}.step"
         rec = recorder()
-        if rec is not None:  # a recorded step updates these very state tensors
-            rec.guard(lambda state=self.state: self.state is state)
+        if rec is not None:  # a recorded step updates these very state tensors, its way
+            rec.guard(lambda state=self.state, shape=self._update_shape():
+                      self.state is state and self._update_shape() == shape)
         for group in self.param_groups:
             for p in group["params"]:
                 if rec is not None:
@@ -103,6 +104,12 @@ class Optimizer:
 
     def _update(self, group, param, state):
         raise NotImplementedError
+
+    def _update_shape(self):
+        """The group settings that decide which state an update uses (momentum on or off,
+        AMSGrad): a compiled step records one of these shapes and replays only it."""
+        return tuple((g.get("momentum", 0) != 0, bool(g.get("amsgrad", False)))
+                     for g in self.param_groups)
 
     # ----- state ------------------------------------------------------------------
     def _params(self):

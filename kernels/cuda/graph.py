@@ -35,11 +35,20 @@ def capture(record):
     prev_keep = memory.keep_allocations(kept)
     try:
         record()
+    except BaseException:
+        _end_quietly(builder)  # the capture's own error is the one worth reporting
+        raise
     finally:
         memory.keep_allocations(prev_keep)
         _launch.capture_into(prev_target)
-        graph = builder.end_building().complete()
-    return graph, kept
+    return builder.end_building().complete(), kept
+
+
+def _end_quietly(builder):
+    try:
+        builder.end_building()
+    except Exception:  # noqa: BLE001 - a broken capture may refuse to end; nothing to add
+        pass
 
 
 def launch(graph):

@@ -267,11 +267,13 @@ def test_memory_stays_flat_over_many_replays():
     grown = tracemalloc.get_traced_memory()[0] - first
     tracemalloc.stop()
     assert grown < 64 * 1024, f"memory grew by {grown} bytes over 9000 replays"
+    assert step.stats == {"eager": 1, "recorded": 1, "replayed": 10098}
 
 
 def test_generated_step_is_written_to_the_cache_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("NUMBAGRAD_CACHE", str(tmp_path))
-    step = fw.compile(lambda x: (x * 3.0 + 1.0).exp().sum())
+    scale = float(np.random.default_rng().integers(1 << 30))  # a step no test made before
+    step = fw.compile(lambda x: (x * scale + 1.0).exp().sum())
     for _ in range(3):
         step(fw.tensor([1.0, 2.0, 3.5]))
     files = sorted(p.name for p in (tmp_path / "compile").iterdir())
@@ -309,3 +311,91 @@ def test_host_call_between_kernels_runs_in_order_at_each_replay():
         x = fw.tensor([1.0, 2.0, float(i)])
         assert compiled(x).item() == -(2.0 + 4.0 + 2.0 * i) + 3.0
     assert compiled.stats["replayed"] == 2 and len(calls) == 4
+
+
+def test_arguments_sharing_memory_are_told_apart_from_separate_ones():
+    step = fw.compile(lambda a, b: a.sum() + b.sum() * 10)
+    x = fw.tensor(np.arange(8.0))
+    for _ in range(3):
+        assert step(x, x.reshape(2, 4)).item() == 28.0 + 280.0
+    y, z = fw.tensor(np.ones(8)), fw.tensor(np.full((2, 4), 2.0))
+    for _ in range(3):
+        assert step(y, z).item() == 8.0 + 160.0
+
+
+def test_state_made_after_a_guard_miss_is_not_reset_at_each_replay():
+    """Loading a fresh optimizer state makes the next call warm up (creating momentum
+    buffers eagerly) before it records, so replays keep the buffers' values."""
+    m1, m2 = tiny_mlp(11), tiny_mlp(11)
+    o1, o2 = (SGD(m.parameters(), lr=0.1, momentum=0.9) for m in (m1, m2))
+    fresh = SGD(tiny_mlp(11).parameters(), lr=0.1, momentum=0.9).state_dict()
+    eager, compiled = backward_step(m1, o1), fw.compile(backward_step(m2, o2))
+    for i, (x, y) in enumerate(batches(9, [4])):
+        if i == 3:
+            o1.load_state_dict(fresh)
+            o2.load_state_dict(fresh)
+        assert eager(x, y).item() == compiled(x, y).item()
+    assert_same_state(m1, m2, o1, o2)
+    assert compiled.stats["recorded"] == 2 and compiled.stats["replayed"] == 5
+
+
+def test_momentum_switched_on_records_again():
+    m1, m2 = tiny_mlp(12), tiny_mlp(12)
+    o1, o2 = SGD(m1.parameters(), lr=0.1), SGD(m2.parameters(), lr=0.1)
+    eager, compiled = backward_step(m1, o1), fw.compile(backward_step(m2, o2))
+    for i, (x, y) in enumerate(batches(8, [4])):
+        if i == 4:
+            for o in (o1, o2):
+                o.param_groups[0]["momentum"] = 0.9
+        assert eager(x, y).item() == compiled(x, y).item()
+    assert_same_state(m1, m2, o1, o2)
+
+
+def test_random_tensors_returned_from_the_step_stay_as_they_were():
+    g1, g2 = fw.Generator(13), fw.Generator(13)
+
+    def make(gen):
+        def step(x):
+            noise = fw.rand(3, generator=gen)
+            return x + noise, noise
+        return step
+    eager, compiled = make(g1), fw.compile(make(g2))
+    x = fw.ones(3)
+    outs = [compiled(x) for _ in range(5)]
+    for (s, n), (es, en) in zip(outs, [eager(x) for _ in range(5)]):
+        np.testing.assert_array_equal(s.numpy(), es.numpy())
+        np.testing.assert_array_equal(n.numpy(), en.numpy())
+    assert len({tuple(n.numpy()) for _, n in outs}) == 5
+
+
+def test_unhashable_non_tensor_argument_is_a_type_error():
+    step = fw.compile(lambda x, w: (x * fw.tensor(w)).sum())
+    with pytest.raises(TypeError, match="neither a Tensor nor hashable"):
+        step(fw.ones(4), np.ones(4))
+
+
+def test_infinite_and_nan_constants():
+    step = fw.compile(lambda x: x.clamp(min=0.0).sum() + x.clamp(max=float("inf")).sum())
+    for i in range(4):
+        x = fw.tensor([-1.0, 2.0, float(i)])
+        assert step(x).item() == 2.0 + i + 1.0 + i
+
+
+def test_setting_grads_to_none_inside_the_step_replays():
+    m1, m2 = tiny_mlp(14), tiny_mlp(14)
+    o1, o2 = SGD(m1.parameters(), lr=0.1), SGD(m2.parameters(), lr=0.1)
+
+    def make(model, opt):
+        def step(x, y):
+            for p in model.parameters():
+                p.grad = None
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+    eager, compiled = make(m1, o1), fw.compile(make(m2, o2))
+    for x, y in batches(6, [4]):
+        assert eager(x, y).item() == compiled(x, y).item()
+    assert_same_state(m1, m2, o1, o2)
+    assert compiled.stats["replayed"] == 4

@@ -44,3 +44,14 @@ def test_serial_and_parallel_builds_agree(name, fn):
 
 def test_every_twin_has_a_case():
     assert {n for n, _ in _twins()} <= set(_CASES)
+
+
+def test_written_arguments_name_every_kernels_output():
+    """fw.compile trusts WRITTEN to know which buffers a kernel overwrites."""
+    from kernels.spec import KERNELS, WRITTEN
+    allocators = {"empty", "zeros", "from_host", "to_host", "arange", "storage_id"}
+    used = {a for args in KERNELS.values() for a in args}
+    assert WRITTEN <= used
+    for name, args in KERNELS.items():
+        if name not in allocators:
+            assert args[0] in WRITTEN, f"{name}'s first argument {args[0]} is an output"
