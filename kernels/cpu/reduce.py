@@ -87,21 +87,24 @@ def _slices(A, R, size):
 
 
 @njit(cache=True)
-def _sum_reduce_float(out, x, scale):
+def _sum_reduce_with(out, x, scale, zero):
+    """``sum_reduce`` accumulating in ``zero``'s type (float64 or int64)."""
     A, R, B = x.shape
     if x.size < PARALLEL_MIN_WORK and B == 1:
-        _sum_rows(out.reshape(-1), x.reshape(A, R), scale, np.float64(0))
+        _sum_rows(out.reshape(-1), x.reshape(A, R), scale, zero)
         return
-    _sum_reduce_into(out, x, scale, np.zeros((_slices(A, R, x.size), A, B), np.float64))
+    _sum_reduce_into(out, x, scale, np.full((_slices(A, R, x.size), A, B), zero))
+
+
+# The builds a compiled step calls: (out, x, scale) like the kernel, one per accumulator.
+@njit(cache=True)
+def _sum_reduce_float(out, x, scale):
+    _sum_reduce_with(out, x, scale, np.float64(0))
 
 
 @njit(cache=True)
 def _sum_reduce_int(out, x, scale):
-    A, R, B = x.shape
-    if x.size < PARALLEL_MIN_WORK and B == 1:
-        _sum_rows(out.reshape(-1), x.reshape(A, R), scale, np.int64(0))
-        return
-    _sum_reduce_into(out, x, scale, np.zeros((_slices(A, R, x.size), A, B), np.int64))
+    _sum_reduce_with(out, x, scale, np.int64(0))
 
 
 def sum_reduce(out, x, scale):

@@ -7,6 +7,7 @@ import framework.nn as nn
 import framework.nn.functional as F
 from framework.optim import SGD, Adam
 from framework.optim.lr_scheduler import CosineAnnealingLR, StepLR
+from framework.training import make_step
 
 
 def tiny_mlp(seed, dropout=0.0, generator=None):
@@ -36,15 +37,7 @@ def batches(n, batch_sizes, shape=(1, 3, 4), seed=0):
 
 
 def backward_step(model, opt, sched=None):
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        if sched is not None:
-            sched.step()
-        return loss
-    return step
+    return make_step(model, F.cross_entropy, opt, sched)
 
 
 def arrays(model):
