@@ -32,7 +32,8 @@ KERNELS = {
     "strided_scatter": ("out", "x", "shape", "strides", "offset"),
     "gather_flat": ("out", "x", "index"),
     "scatter_add_flat": ("out", "x", "index"),
-    # conv.py: images (N, C, H, W); cols (C*kh*kw, N, OH, OW); y, grad_y (O, N, OH*OW)
+    # conv.py: images (N, C, H, W); cols (A, C*kh*kw, B, OH, OW), image n = a*B + b, A*B = N;
+    # y, grad_y (O, N, OH*OW)
     "im2col": ("cols", "x", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw"),
     "col2im": ("grad_x", "cols", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw"),
     "conv_output": ("out", "y", "bias"),                  # out (N, O, L); empty bias = none

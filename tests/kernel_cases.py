@@ -36,9 +36,10 @@ CASES = {
     "strided_scatter": lambda g: [np.zeros(200), _r(g, 60), np.array([3, 4, 5], _I64),
                                   np.array([40, 1, 7], _I64), 3],
     # kh, kw, sh, sw, ph, pw, dh, dw = 3, 2, 2, 1, 1, 2, 1, 2: OH, OW = 4, 8
-    "im2col": lambda g: [np.zeros((3 * 3 * 2, 2, 4, 8)), _r(g, 2, 3, 7, 6),
+    # 6 images as A, B = 2, 3: both block orders at once
+    "im2col": lambda g: [np.zeros((2, 3 * 3 * 2, 3, 4, 8)), _r(g, 6, 3, 7, 6),
                          3, 2, 2, 1, 1, 2, 1, 2],
-    "col2im": lambda g: [np.zeros((2, 3, 7, 6)), _r(g, 3 * 3 * 2, 2, 4, 8),
+    "col2im": lambda g: [np.zeros((6, 3, 7, 6)), _r(g, 2, 3 * 3 * 2, 3, 4, 8),
                          3, 2, 2, 1, 1, 2, 1, 2],
     "conv_output": lambda g: [np.zeros((2, 5, 7)), _r(g, 5, 2, 7), _r(g, 5)],
     "conv_grad_output": lambda g: [np.zeros((5, 2, 7)), np.zeros(5), _r(g, 2, 5, 7)],

@@ -1,9 +1,11 @@
-"""2-D convolution by im2col + one batched BLAS GEMM over the whole batch.
+"""2-D convolution by im2col + batched BLAS GEMMs.
 
-The column buffer is laid out (C*kh*kw, N, OH, OW): row ``(c*kh + i)*kw + j`` holds
-tap (i, j) of channel c for every image, so a group's rows are one contiguous block
-and a single GEMM per group covers the batch. The GEMM gives (O, N, L); the output
-kernels move it to (N, O, L) and back, fusing the bias and its gradient. Threads
+The column buffer is (A, C*kh*kw, B, OH, OW) with image n = a*B + b: row
+``(c*kh + i)*kw + j`` holds tap (i, j) of channel c. With A = 1, B = N a group's rows
+are one block covering the whole batch, so one GEMM per group does the batch and
+gives (O, N, L); the output kernels move that to (N, O, L) and back, fusing the bias
+and its gradient. With A = N, B = 1 each image has its own block and a GEMM batch
+over the images writes (N, O, L) directly (better when C*kh*kw is small). Threads
 split image planes (im2col, col2im) or output channels, so each writes only its own.
 """
 from numba import njit, prange
@@ -22,23 +24,24 @@ def _valid_range(O, size, tap, stride, padding):
 
 @cpu_kernel(size_arg=0)
 def im2col(cols, x, kh, kw, sh, sw, ph, pw, dh, dw):
-    """cols[(c*kh + i)*kw + j, n, oh, ow] = x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw],
-    0 outside the image.
+    """cols[a, (c*kh + i)*kw + j, b, oh, ow] = x[a*B + b, c, oh*sh - ph + i*dh,
+    ow*sw - pw + j*dw], 0 outside the image.
 
     Loop nest: for (c, n) in prange(C*N): for i, j: for oh: for ow.
-    Shapes: x (N, C, H, W); cols (C*kh*kw, N, OH, OW). Indexing is by flat offsets:
-    building a view per 14-element run cost more than the copy itself.
+    Shapes: x (N, C, H, W); cols (A, C*kh*kw, B, OH, OW), A*B = N. Indexing is by
+    flat offsets: building a view per 14-element run cost more than the copy itself.
     """
     N, C, H, W = x.shape
-    OH, OW = cols.shape[2], cols.shape[3]
+    K, B, OH, OW = cols.shape[1], cols.shape[2], cols.shape[3], cols.shape[4]
     L = OH * OW
     xf, cf = x.reshape(-1), cols.reshape(-1)
     for t in prange(C * N):
         c, n = t // N, t % N
         x0 = (n * C + c) * H * W
+        a, b = n // B, n % B
         for i in range(kh):
             for j in range(kw):
-                c0 = (((c * kh + i) * kw + j) * N + n) * L
+                c0 = ((a * K + (c * kh + i) * kw + j) * B + b) * L
                 lo, hi = _valid_range(OW, W, j * dw, sw, pw)
                 for oh in range(OH):
                     o0 = c0 + oh * OW
@@ -67,17 +70,18 @@ def col2im(grad_x, cols, kh, kw, sh, sw, ph, pw, dh, dw):
     for i, j, oh, ow: accumulate. Shapes as in ``im2col``; flat offsets as there.
     """
     N, C, H, W = grad_x.shape
-    OH, OW = cols.shape[2], cols.shape[3]
+    K, B, OH, OW = cols.shape[1], cols.shape[2], cols.shape[3], cols.shape[4]
     L = OH * OW
     gf, cf = grad_x.reshape(-1), cols.reshape(-1)
     for t in prange(N * C):
         n, c = t // C, t % C
+        a, b = n // B, n % B
         x0 = t * H * W
         for p in range(H * W):
             gf[x0 + p] = 0
         for i in range(kh):
             for j in range(kw):
-                c0 = (((c * kh + i) * kw + j) * N + n) * L
+                c0 = ((a * K + (c * kh + i) * kw + j) * B + b) * L
                 lo, hi = _valid_range(OW, W, j * dw, sw, pw)
                 for oh in range(OH):
                     ih = oh * sh - ph + i * dh

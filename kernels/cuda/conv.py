@@ -1,7 +1,6 @@
 """im2col/col2im and the output layout kernels of convolution (CUDA).
 
-The column buffer is (C*kh*kw, N, OH, OW), as on the CPU: one GEMM per channel group
-covers the batch. Forward kernels take a thread per output element. ``col2im`` takes
+The column buffer is (A, C*kh*kw, B, OH, OW) with image n = a*B + b, as on the CPU. Forward kernels take a thread per output element. ``col2im`` takes
 a thread per *input* element and gathers the entries that read it, so no two threads
 write one element and the sums are deterministic.
 """
@@ -15,23 +14,26 @@ from ._launch import (DEFAULT_THREADS, MAX_BLOCKS, MAX_THREADS, kernel, launch, 
 @kernel
 def _im2col(cols, x, kh, kw, sh, sw, ph, pw, dh, dw):
     N, C, H, W = x.shape
-    OH, OW = cols.shape[2], cols.shape[3]
+    K, B, OH, OW = cols.shape[1], cols.shape[2], cols.shape[3], cols.shape[4]
     e, step = cuda.grid(1), cuda.gridsize(1)
     while e < cols.size:
-        kk, n, oh, ow = unravel4(e, N, OH, OW)
+        a, kk, b, r = e // (K * B * OH * OW), (e // (B * OH * OW)) % K, \
+            (e // (OH * OW)) % B, e % (OH * OW)
+        oh, ow = r // OW, r % OW
         c, ij = kk // (kh * kw), kk % (kh * kw)
         ih = oh * sh - ph + (ij // kw) * dh
         iw = ow * sw - pw + (ij % kw) * dw
         if 0 <= ih < H and 0 <= iw < W:
-            cols[kk, n, oh, ow] = x[n, c, ih, iw]
+            cols[a, kk, b, oh, ow] = x[a * B + b, c, ih, iw]
         else:
-            cols[kk, n, oh, ow] = 0
+            cols[a, kk, b, oh, ow] = 0
         e += step
 
 
 def im2col(cols, x, kh, kw, sh, sw, ph, pw, dh, dw, threads=DEFAULT_THREADS):
-    """cols[(c*kh + i)*kw + j, n, oh, ow] = x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw]
-    (0 outside). Shapes: x (N, C, H, W); cols (C*kh*kw, N, OH, OW). A thread per entry."""
+    """cols[a, (c*kh + i)*kw + j, b, oh, ow] = x[a*B + b, c, oh*sh - ph + i*dh,
+    ow*sw - pw + j*dw] (0 outside). Shapes: x (N, C, H, W); cols (A, C*kh*kw, B, OH, OW),
+    A*B = N. A thread per entry."""
     launch(_im2col, cols.size, threads, cols, x, kh, kw, sh, sw, ph, pw, dh, dw)
 
 
@@ -54,10 +56,11 @@ def _first_output(pos, k, stride, padding, dilation):
 @kernel
 def _col2im(grad_x, cols, kh, kw, sh, sw, ph, pw, dh, dw):
     N, C, H, W = grad_x.shape
-    OH, OW = cols.shape[2], cols.shape[3]
+    B, OH, OW = cols.shape[2], cols.shape[3], cols.shape[4]
     e, step = cuda.grid(1), cuda.gridsize(1)
     while e < grad_x.size:
         n, c, ih, iw = unravel4(e, C, H, W)
+        a, b = n // B, n % B
         acc = 0.0
         oh = _first_output(ih, kh, sh, ph, dh)
         while oh < OH and oh * sh - ph <= ih:
@@ -66,7 +69,7 @@ def _col2im(grad_x, cols, kh, kw, sh, sw, ph, pw, dh, dw):
             while i >= 0 and ow < OW and ow * sw - pw <= iw:
                 j = _tap_of(iw, ow, sw, pw, dw, kw)
                 if j >= 0:
-                    acc += cols[(c * kh + i) * kw + j, n, oh, ow]
+                    acc += cols[a, (c * kh + i) * kw + j, b, oh, ow]
                 ow += 1
             oh += 1
         grad_x[n, c, ih, iw] = acc

@@ -105,6 +105,8 @@ CONV_CASES = [
     ((1, 2, 6, 5), (3, 2, 3, 2), dict(padding="same", dilation=(2, 3)), (2, 1), (2, 2)),
     ((2, 1, 4, 5), (2, 1, 4, 5), dict(padding="valid"), (0, 0), (0, 0)),
     ((1, 2, 3, 3), (2, 2, 1, 1), dict(stride=3, padding=(2, 1)), (2, 1), (2, 1)),
+    # 36 columns per image: the whole-batch GEMM path with one group
+    ((2, 4, 5, 4), (3, 4, 3, 3), dict(padding=(1, 0), stride=(1, 2)), (1, 0), (1, 0)),
 ]
 
 
@@ -135,6 +137,19 @@ def test_conv2d_float32_matches_float64(rng):
         grads[dtype] = [out.detach().numpy()] + [t.grad.numpy() for t in ts]
     for g32, g64 in zip(grads[np.float32], grads[np.float64]):
         np.testing.assert_allclose(g32, g64, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("per_image_max_k", [0, 1000])
+def test_conv2d_both_column_layouts_agree(rng, monkeypatch, per_image_max_k):
+    """The per-image and whole-batch GEMM paths give the same values and gradients."""
+    from framework.autograd.ops import conv as conv_ops
+    monkeypatch.setattr(conv_ops, "PER_IMAGE_MAX_K", per_image_max_k)
+    x, w, b = rng.standard_normal((3, 2, 6, 5)), rng.standard_normal((4, 2, 3, 2)), \
+        rng.standard_normal(4)
+    tx, tw, tb = t64(x), t64(w), t64(b)
+    want = conv2d_ref(x, w, b, (2, 1), (1, 0), (1, 0), (1, 2), 1)
+    assert_close(F.conv2d(tx, tw, tb, (2, 1), (1, 0), (1, 2)), want, rtol=1e-10, atol=1e-10)
+    assert gradcheck(lambda *a: F.conv2d(*a, (2, 1), (1, 0), (1, 2)), [tx, tw, tb])
 
 
 MAX_CASES = [

@@ -1,12 +1,16 @@
-"""conv2d: im2col over the whole batch, then one GEMM batch over the channel groups.
+"""conv2d by im2col and batched GEMMs, in one of two column layouts.
 
-The column buffer is (C*kh*kw, N, OH*OW), so group g's rows are one contiguous
-block and ``matmul`` takes the groups as its batch: y (G, O/G, N*L) = W (G, O/G, K/G)
-@ cols (G, K/G, N*L). ``conv_output`` moves y to (N, O, L) and adds the bias.
+Whole batch: cols (1, C*kh*kw, N, OH, OW), so group g's rows are one contiguous block
+and ``matmul`` takes the groups as its batch: y (G, O/G, N*L) = W (G, O/G, K/G) @ cols
+(G, K/G, N*L); ``conv_output`` moves y to (N, O, L) and adds the bias. Per image
+(groups 1, few columns): cols (N, K, 1, OH, OW) and out (N, O, L) = W @ cols[n].
 """
 import numpy as np
 
+from kernels import opcodes
+
 from ..function import Function
+from . import arrays
 
 
 def pair(v, name, fn):
@@ -31,6 +35,12 @@ def conv_out_size(size, k, stride, pad_lo, pad_hi, dilation):
     return (size + pad_lo + pad_hi - dilation * (k - 1) - 1) // stride + 1
 
 
+# Up to this many columns per image (C*kh*kw, groups 1), a GEMM per image beats one
+# over the whole batch: BLAS runs a K = 9 GEMM with N*L columns far below its peak, and
+# the per-image products land in (N, O, L) without a layout pass.
+PER_IMAGE_MAX_K = 32
+
+
 class Conv2d(Function):
     """out[n, o] = sum over the group's channels and taps of w * x, + b[o]."""
 
@@ -39,46 +49,85 @@ class Conv2d(Function):
         k = ctx.kernels
         n, c = x.shape[:2]
         o, cg, kh, kw = weight.shape
-        groups = c // cg
-        oh, ow = out_hw
-        cols = k.empty((c * kh * kw, n, oh, ow), x.dtype)
+        groups, kg, l = c // cg, cg * kh * kw, out_hw[0] * out_hw[1]
+        per_image = groups == 1 and kg <= PER_IMAGE_MAX_K
+        cols = k.empty((n, kg, 1) + out_hw if per_image else (1, c * kh * kw, n) + out_hw,
+                       x.dtype)
         k.im2col(cols, x, kh, kw, *geometry)
-        y = k.empty((groups, o // groups, n * oh * ow), x.dtype)
-        k.matmul(y, weight.reshape(groups, o // groups, cg * kh * kw),
-                 cols.reshape(groups, cg * kh * kw, n * oh * ow), False, False)
-        out = k.empty((n, o, oh, ow), x.dtype)
-        no_bias = k.empty((0,), x.dtype)
-        k.conv_output(out.reshape(n, o, oh * ow), y.reshape(o, n, oh * ow),
-                      no_bias if bias is None else bias)
+        out = k.empty((n, o) + out_hw, x.dtype)
+        if per_image:
+            k.matmul(out.reshape(n, o, l), weight.reshape(1, o, kg), cols.reshape(n, kg, l),
+                     False, False)
+            if bias is not None:
+                view = out.reshape(1, n, o, l)
+                k.binary(view, view, bias.reshape(1, 1, o, 1), opcodes.ADD)
+        else:
+            y = k.empty((groups, o // groups, n * l), x.dtype)
+            k.matmul(y, weight.reshape(groups, o // groups, kg),
+                     cols.reshape(groups, kg, n * l), False, False)
+            k.conv_output(out.reshape(n, o, l), y.reshape(o, n, l),
+                          k.empty((0,), x.dtype) if bias is None else bias)
         ctx.save_for_backward(cols if ctx.needs_input_grad[1] else None, weight)
-        ctx.geometry, ctx.x_shape = geometry, x.shape
+        ctx.geometry, ctx.x_shape, ctx.per_image = geometry, x.shape, per_image
         return out
 
     @staticmethod
     def backward(ctx, g):
-        k = ctx.kernels
         cols, weight = ctx.saved
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        n, o, oh, ow = g.shape
-        _, cg, kh, kw = weight.shape
-        c = ctx.x_shape[1]
-        groups, nl = c // cg, n * oh * ow
-        grad_y = k.empty((o, n, oh * ow), g.dtype)
-        grad_b = k.empty((o if need_b else 0,), g.dtype)
-        k.conv_grad_output(grad_y, grad_b, g.reshape(n, o, oh * ow))
-        grad_y = grad_y.reshape(groups, o // groups, nl)
-        grad_x = grad_w = None
-        if need_w:
-            grad_w = k.empty((groups, o // groups, cg * kh * kw), g.dtype)
-            k.matmul(grad_w, grad_y, cols.reshape(groups, cg * kh * kw, nl), False, True)
-            grad_w = grad_w.reshape(weight.shape)
-        if need_x:
-            grad_cols = k.empty((groups, cg * kh * kw, nl), g.dtype)
-            k.matmul(grad_cols, weight.reshape(groups, o // groups, cg * kh * kw), grad_y,
-                     True, False)
-            grad_x = k.empty(ctx.x_shape, g.dtype)
-            k.col2im(grad_x, grad_cols.reshape(c * kh * kw, n, oh, ow), kh, kw, *ctx.geometry)
-        return grad_x, grad_w, grad_b if need_b else None, None, None
+        if ctx.per_image:
+            grad_x, grad_w, grad_b = _per_image_grads(ctx, g, cols, weight, need_x, need_w,
+                                                      need_b)
+        else:
+            grad_x, grad_w, grad_b = _whole_batch_grads(ctx, g, cols, weight, need_x, need_w,
+                                                        need_b)
+        return grad_x, grad_w, grad_b, None, None
+
+
+def _per_image_grads(ctx, g, cols, weight, need_x, need_w, need_b):
+    """Gradients when cols is (N, K, 1, OH, OW): GEMM batches over the images."""
+    k = ctx.kernels
+    n, o, oh, ow = g.shape
+    kg = cols.shape[1] if cols is not None else weight.size // o
+    g3 = g.reshape(n, o, oh * ow)
+    grad_x = grad_w = grad_b = None
+    if need_w:
+        per_image = k.empty((n, o, kg), g.dtype)
+        k.matmul(per_image, g3, cols.reshape(n, kg, oh * ow), False, True)
+        grad_w = arrays.sum_dims(k, per_image, (0,)).reshape(weight.shape)
+    if need_b:
+        grad_b = arrays.sum_dims(k, g3, (0, 2))
+    if need_x:
+        grad_cols = k.empty((n, kg, 1, oh, ow), g.dtype)
+        k.matmul(grad_cols.reshape(n, kg, oh * ow), weight.reshape(1, o, kg), g3, True, False)
+        grad_x = k.empty(ctx.x_shape, g.dtype)
+        k.col2im(grad_x, grad_cols, *weight.shape[2:], *ctx.geometry)
+    return grad_x, grad_w, grad_b
+
+
+def _whole_batch_grads(ctx, g, cols, weight, need_x, need_w, need_b):
+    """Gradients when cols is (1, C*kh*kw, N, OH, OW): one GEMM per group."""
+    k = ctx.kernels
+    n, o, oh, ow = g.shape
+    _, cg, kh, kw = weight.shape
+    c = ctx.x_shape[1]
+    groups, kg, nl = c // cg, cg * kh * kw, n * oh * ow
+    grad_y = k.empty((o, n, oh * ow), g.dtype)
+    grad_b = k.empty((o if need_b else 0,), g.dtype)
+    k.conv_grad_output(grad_y, grad_b, g.reshape(n, o, oh * ow))
+    grad_y = grad_y.reshape(groups, o // groups, nl)
+    grad_x = grad_w = None
+    if need_w:
+        grad_w = k.empty((groups, o // groups, kg), g.dtype)
+        k.matmul(grad_w, grad_y, cols.reshape(groups, kg, nl), False, True)
+        grad_w = grad_w.reshape(weight.shape)
+    if need_x:
+        grad_cols = k.empty((1, c * kh * kw, n, oh, ow), g.dtype)
+        k.matmul(grad_cols.reshape(groups, kg, nl), weight.reshape(groups, o // groups, kg),
+                 grad_y, True, False)
+        grad_x = k.empty(ctx.x_shape, g.dtype)
+        k.col2im(grad_x, grad_cols, kh, kw, *ctx.geometry)
+    return grad_x, grad_w, grad_b if need_b else None
 
 
 def _same_padding(kernel, dilation):
