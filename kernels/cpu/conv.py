@@ -8,9 +8,21 @@ and its gradient. With A = N, B = 1 each image has its own block and a GEMM batc
 over the images writes (N, O, L) directly (better when C*kh*kw is small). Threads
 split image planes (im2col, col2im) or output channels, so each writes only its own.
 """
+import numpy as np
 from numba import njit, prange
 
 from ._compile import cpu_kernel
+
+
+# Inner runs index with unsigned offsets: Numba wraps negative signed indices around,
+# and that branch kept the loops from vectorizing (im2col of the MNIST CNN's second
+# layer, one thread: 5.1 ms with slice copies, 1.6 ms with unsigned offsets).
+@njit(cache=True)
+def _zero_run(dst, d0, n):
+    """dst[d0:d0 + n] = 0."""
+    d = np.uint64(d0)
+    for q in range(np.uint64(n)):
+        dst[d + q] = 0
 
 
 @njit(inline="always", cache=True)
@@ -47,14 +59,15 @@ def im2col(cols, x, kh, kw, sh, sw, ph, pw, dh, dw):
                     o0 = c0 + oh * OW
                     ih = oh * sh - ph + i * dh
                     if ih < 0 or ih >= H:
-                        for ow in range(OW):
-                            cf[o0 + ow] = 0
+                        _zero_run(cf, o0, OW)
                         continue
                     s0 = x0 + ih * W - pw + j * dw
-                    for ow in range(lo):
+                    for ow in range(lo):  # the padding columns: a few at most
                         cf[o0 + ow] = 0
-                    if sw == 1:  # a contiguous run: a slice copy vectorizes
-                        cf[o0 + lo:o0 + hi] = xf[s0 + lo:s0 + hi]
+                    if sw == 1:  # unsigned offsets: see above
+                        d0, q0 = np.uint64(o0 + lo), np.uint64(s0 + lo)
+                        for q in range(np.uint64(hi - lo)):
+                            cf[d0 + q] = xf[q0 + q]
                     else:
                         for ow in range(lo, hi):
                             cf[o0 + ow] = xf[s0 + ow * sw]
@@ -77,8 +90,7 @@ def col2im(grad_x, cols, kh, kw, sh, sw, ph, pw, dh, dw):
         n, c = t // C, t % C
         a, b = n // B, n % B
         x0 = t * H * W
-        for p in range(H * W):
-            gf[x0 + p] = 0
+        _zero_run(gf, x0, H * W)
         for i in range(kh):
             for j in range(kw):
                 c0 = ((a * K + (c * kh + i) * kw + j) * B + b) * L
@@ -89,10 +101,10 @@ def col2im(grad_x, cols, kh, kw, sh, sw, ph, pw, dh, dw):
                         continue
                     s0 = x0 + ih * W - pw + j * dw
                     o0 = c0 + oh * OW
-                    if sw == 1:
-                        dst, src = gf[s0 + lo:s0 + hi], cf[o0 + lo:o0 + hi]
-                        for q in range(hi - lo):
-                            dst[q] += src[q]
+                    if sw == 1:  # unsigned offsets: see above
+                        d0, q0 = np.uint64(s0 + lo), np.uint64(o0 + lo)
+                        for q in range(np.uint64(hi - lo)):
+                            gf[d0 + q] += cf[q0 + q]
                     else:
                         for ow in range(lo, hi):
                             gf[s0 + ow * sw] += cf[o0 + ow]
@@ -110,12 +122,16 @@ def conv_output(out, y, bias):
     for t in prange(N * O):
         n, o = t // O, t % O
         src, dst = y[o, n], out[n, o]
-        b = bias[o] if has_bias else 0.0
-        for q in range(L):
-            dst[q] = src[q] + b
+        if has_bias:
+            b = bias[o]
+            for q in range(L):
+                dst[q] = src[q] + b
+        else:
+            for q in range(L):
+                dst[q] = src[q]
 
 
-@cpu_kernel(size_arg=0)
+@cpu_kernel(size_arg=0, fastmath={"reassoc"})
 def conv_grad_output(grad_y, grad_bias, grad_out):
     """grad_y[o, n, l] = grad_out[n, o, l]; grad_bias[o] = sum over n, l (skipped when empty).
 
