@@ -13,6 +13,8 @@ from ._compile import cpu_kernel
 @njit(inline="always", cache=True)
 def _taps(start, k, dilation, size):
     """[lo, hi): the taps t of a window whose input start + t*dilation is in [0, size)."""
+    if dilation == 1:  # no integer division on the common path
+        return min(k, max(0, -start)), max(min(k, max(0, -start)), min(k, size - start))
     lo = 0 if start >= 0 else min(k, (-start + dilation - 1) // dilation)
     last = size - 1 - start
     hi = min(k, last // dilation + 1) if last >= 0 else 0
@@ -42,16 +44,16 @@ def max_pool2d(out, index, x, kh, kw, sh, sw, ph, pw, dh, dw):
                 if i_lo >= i_hi or j_lo >= j_hi:  # every tap in the padding
                     o[oh, ow], ix[oh, ow] = -np.inf, -1
                     continue
-                best_p = (i0 + i_lo * dh) * W + j0 + j_lo * dw
-                best_v = plane[i0 + i_lo * dh, j0 + j_lo * dw]
+                bi, bj = i0 + i_lo * dh, j0 + j_lo * dw
+                best_v = plane[bi, bj]
                 for i in range(i_lo, i_hi):
-                    ih = i0 + i * dh
+                    row = plane[i0 + i * dh]
                     for j in range(j_lo, j_hi):
-                        v = plane[ih, j0 + j * dw]
+                        v = row[j0 + j * dw]
                         # One comparison in the common case; NaN replaces and then sticks.
                         if not (v <= best_v) and best_v == best_v:
-                            best_p, best_v = ih * W + j0 + j * dw, v
-                o[oh, ow], ix[oh, ow] = best_v, best_p
+                            bi, bj, best_v = i0 + i * dh, j0 + j * dw, v
+                o[oh, ow], ix[oh, ow] = best_v, bi * W + bj
 
 
 @cpu_kernel(size_arg=0)
