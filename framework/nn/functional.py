@@ -12,9 +12,10 @@ from ..autograd.ops.softmax import log_softmax, softmax
 from ..random import default_generator
 from ..tensor import Tensor
 
-__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "conv2d",
-           "cross_entropy", "dropout", "gelu", "l1_loss", "linear", "log_softmax",
-           "max_pool2d", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "tanh"]
+__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "batch_norm",
+           "binary_cross_entropy_with_logits", "conv2d", "cross_entropy", "dropout", "gelu",
+           "l1_loss", "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "relu",
+           "sigmoid", "softmax", "tanh"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 

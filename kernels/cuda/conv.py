@@ -1,8 +1,9 @@
 """im2col/col2im and the output layout kernels of convolution (CUDA).
 
-The column buffer is (A, C*kh*kw, B, OH, OW) with image n = a*B + b, as on the CPU. Forward kernels take a thread per output element. ``col2im`` takes
-a thread per *input* element and gathers the entries that read it, so no two threads
-write one element and the sums are deterministic.
+The column buffer is (A, C*kh*kw, B, OH, OW) with image n = a*B + b, as on the CPU.
+Forward kernels take a thread per output element. ``col2im`` takes a thread per
+*input* element and gathers the entries that read it, so no two threads write one
+element and the sums are deterministic.
 """
 from numba import cuda, float64
 
