@@ -110,7 +110,9 @@ def col2im(grad_x, cols, kh, kw, sh, sw, ph, pw, dh, dw):
                             gf[s0 + ow * sw] += cf[o0 + ow]
 
 
-@cpu_kernel(size_arg=0)
+# The output layout passes sit between two GEMMs (~2.5 ms each for the CNN's second
+# layer): waking the pool costs little next to a serial 800K-element pass.
+@cpu_kernel(size_arg=0, parallel_min=1 << 18)
 def conv_output(out, y, bias):
     """out[n, o, l] = y[o, n, l] + bias[o] (no bias when ``bias`` is empty).
 
@@ -131,7 +133,7 @@ def conv_output(out, y, bias):
                 dst[q] = src[q]
 
 
-@cpu_kernel(size_arg=0, fastmath={"reassoc"})
+@cpu_kernel(size_arg=0, fastmath={"reassoc"}, parallel_min=1 << 18)
 def conv_grad_output(grad_y, grad_bias, grad_out):
     """grad_y[o, n, l] = grad_out[n, o, l]; grad_bias[o] = sum over n, l (skipped when empty).
 
