@@ -32,13 +32,21 @@ KERNELS = {
     "strided_scatter": ("out", "x", "shape", "strides", "offset"),
     "gather_flat": ("out", "x", "index"),
     "scatter_add_flat": ("out", "x", "index"),
-    # conv.py: images (N, C, H, W); cols (N, C*kh*kw, OH*OW)
-    "im2col": ("cols", "x", "kh", "kw", "stride", "padding"),
-    "col2im": ("grad_x", "cols", "kh", "kw", "stride", "padding"),
-    "max_pool2d": ("out", "index", "x", "kh", "kw", "stride", "padding"),  # index int64
-    "max_pool2d_grad": ("grad_x", "grad_out", "index"),
-    "avg_pool2d": ("out", "x", "kh", "kw", "stride", "padding"),
-    "avg_pool2d_grad": ("grad_x", "grad_out", "kh", "kw", "stride", "padding"),
+    # conv.py: images (N, C, H, W); cols (A, C*kh*kw, B, OH, OW), image n = a*B + b, A*B = N;
+    # y, grad_y (O, N, OH*OW)
+    "im2col": ("cols", "x", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw"),
+    "col2im": ("grad_x", "cols", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw"),
+    "conv_output": ("out", "y", "bias"),                  # out (N, O, L); empty bias = none
+    "conv_grad_output": ("grad_y", "grad_bias", "grad_out"),  # empty grad_bias = skip
+    # pooling.py: images (N, C, H, W); output sizes from the output arrays
+    "max_pool2d": ("out", "index", "x", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw"),
+    "max_pool2d_grad": ("grad_x", "grad_out", "index"),   # index int64, -1 = none
+    "avg_pool2d": ("out", "x", "kh", "kw", "sh", "sw", "ph", "pw", "count_include_pad",
+                   "divisor"),                            # divisor 0 = PyTorch's rule
+    "avg_pool2d_grad": ("grad_x", "grad_out", "kh", "kw", "sh", "sw", "ph", "pw",
+                        "count_include_pad", "divisor"),
+    "adaptive_avg_pool2d": ("out", "x"),
+    "adaptive_avg_pool2d_grad": ("grad_x", "grad_out"),
     # loss.py: logits x (N, C), target (N,) int64, loss and lse (N,)
     "cross_entropy": ("loss", "lse", "x", "target", "label_smoothing", "ignore_index"),
     "cross_entropy_grad": ("grad_x", "grad_loss", "x", "lse", "target", "label_smoothing",

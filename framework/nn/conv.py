@@ -1,54 +1,121 @@
-"""Conv2d and pooling modules."""
-
-
+"""Conv2d and pooling modules, with PyTorch's arguments, weight layout and init."""
 from .. import creation
+from ..autograd.ops.conv import pair
 from . import functional as F
 from .layers import _init_affine
 from .module import Module
 from .parameter import Parameter
 
 
+def _positive_channels(in_channels, out_channels, groups):
+    for name, v in (("in_channels", in_channels), ("out_channels", out_channels),
+                    ("groups", groups)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"Conv2d: {name} must be a positive int, got {v!r}")
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"Conv2d: groups={groups} must divide in_channels={in_channels} and "
+                         f"out_channels={out_channels}")
+
+
 class Conv2d(Module):
-    """2-D convolution with square kernels; stride, padding, dilation 1, groups 1."""
+    """2-D convolution; weight (out_channels, in_channels / groups, kh, kw) as PyTorch.
+
+    Every size argument is an int or a pair; ``padding`` also "valid" or "same".
+    ``padding_mode`` is "zeros" (the only one supported). Initialized as PyTorch:
+    kaiming_uniform(a=sqrt(5)) weights and uniform(+-1/sqrt(fan_in)) bias, with
+    fan_in = in_channels / groups * kh * kw.
+    """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, groups=1, bias=True, device=None, dtype=None, generator=None,
-                 weight_init=None, bias_init=None):
+                 dilation=1, groups=1, bias=True, padding_mode="zeros", device=None,
+                 dtype=None, generator=None, weight_init=None, bias_init=None):
         super().__init__()
-        if dilation not in (1, (1, 1)) or groups != 1:
-            raise ValueError("Conv2d: only dilation=1 and groups=1 are supported")
-        k = kernel_size if isinstance(kernel_size, int) else kernel_size[0]
-        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, (k, k)
-        self.stride, self.padding = stride, padding
-        self.weight = Parameter(creation.empty(out_channels, in_channels, k, k, dtype=dtype,
-                                               device=device))
+        _positive_channels(in_channels, out_channels, groups)
+        if padding_mode != "zeros":
+            raise ValueError(f"Conv2d: padding_mode={padding_mode!r} is not supported; "
+                             f"only 'zeros' is")
+        kh, kw = pair(kernel_size, "kernel_size", "Conv2d")
+        if kh < 1 or kw < 1:
+            raise ValueError(f"Conv2d: kernel_size must be positive, got {(kh, kw)}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = (kh, kw)
+        self.stride = pair(stride, "stride", "Conv2d")
+        self.padding = padding if isinstance(padding, str) else pair(padding, "padding",
+                                                                     "Conv2d")
+        self.dilation, self.groups = pair(dilation, "dilation", "Conv2d"), groups
+        self.padding_mode = padding_mode
+        self.weight = Parameter(creation.empty(out_channels, in_channels // groups, kh, kw,
+                                               dtype=dtype, device=device))
         self.bias = Parameter(creation.empty(out_channels, dtype=dtype, device=device)) \
             if bias else None
-        _init_affine(self.weight, self.bias, in_channels * k * k, weight_init, bias_init,
-                     generator)
-
+        _init_affine(self.weight, self.bias, in_channels // groups * kh * kw, weight_init,
+                     bias_init, generator)
 
     def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
 
     def extra_repr(self):
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}")
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding not in ((0, 0), "valid"):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
 
 
 class MaxPool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0):
+    """Max pooling; arguments as ``F.max_pool2d``."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
+
+    def extra_repr(self):
+        stride = self.kernel_size if self.stride is None else self.stride
+        return (f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool2d(Module):
+    """Average pooling; arguments as ``F.avg_pool2d``."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+        self.divisor_override = divisor_override
+
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
         stride = self.kernel_size if self.stride is None else self.stride
         return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
 
 
-class AvgPool2d(MaxPool2d):
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size; arguments as ``F.adaptive_avg_pool2d``."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
     def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"

@@ -1,5 +1,7 @@
 """CPU kernels: ``@njit`` (serial) and ``@njit(parallel=True)`` builds, chosen by size."""
-from .conv import avg_pool2d, avg_pool2d_grad, col2im, im2col, max_pool2d, max_pool2d_grad
+from .conv import col2im, conv_grad_output, conv_output, im2col
+from .pooling import (adaptive_avg_pool2d, adaptive_avg_pool2d_grad, avg_pool2d,
+                   avg_pool2d_grad, max_pool2d, max_pool2d_grad)
 from .data import gather_rows, normalize_u8
 from .elementwise import (axpy, binary, binary_grad, broadcast, cast, compare, fill, unary,
                           unary_grad, where)

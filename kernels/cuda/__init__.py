@@ -11,7 +11,9 @@ if _require_cuda() == "gpu":
     from . import _pool
     _pool.install()
 
-from .conv import avg_pool2d, avg_pool2d_grad, col2im, im2col, max_pool2d, max_pool2d_grad  # noqa: E402
+from .conv import col2im, conv_grad_output, conv_output, im2col  # noqa: E402
+from .pooling import (adaptive_avg_pool2d, adaptive_avg_pool2d_grad, avg_pool2d,  # noqa: E402
+                   avg_pool2d_grad, max_pool2d, max_pool2d_grad)
 from .data import gather_rows, normalize_u8  # noqa: E402
 from .elementwise import (axpy, binary, binary_grad, broadcast, cast, compare, fill,  # noqa: E402
                           unary, unary_grad, where)

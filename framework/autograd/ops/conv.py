@@ -1,4 +1,10 @@
-"""conv2d (im2col + GEMM), max_pool2d and avg_pool2d."""
+"""conv2d by im2col and batched GEMMs, in one of two column layouts.
+
+Whole batch: cols (1, C*kh*kw, N, OH, OW), so group g's rows are one contiguous block
+and ``matmul`` takes the groups as its batch: y (G, O/G, N*L) = W (G, O/G, K/G) @ cols
+(G, K/G, N*L); ``conv_output`` moves y to (N, O, L) and adds the bias. Per image
+(groups 1, few columns): cols (N, K, 1, OH, OW) and out (N, O, L) = W @ cols[n].
+"""
 import numpy as np
 
 from kernels import opcodes
@@ -7,153 +13,197 @@ from ..function import Function
 from . import arrays
 
 
-def _pair(v, name):
+def pair(v, name, fn):
+    """(a, b) from an int or a pair of ints, as PyTorch's size arguments."""
     if isinstance(v, (tuple, list)):
-        if len(v) != 2 or v[0] != v[1]:
-            raise ValueError(f"{name}={tuple(v)}: only square values are supported")
-        v = v[0]
-    v = int(v)
-    return v
+        if len(v) != 2:
+            raise ValueError(f"{fn}: {name} must be an int or a pair, got {tuple(v)}")
+        return int(v[0]), int(v[1])
+    if isinstance(v, (bool, float)) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{fn}: {name} must be an int or a pair of ints, got {v!r}")
+    return int(v), int(v)
 
 
-def out_size(size, k, stride, padding):
-    return (size + 2 * padding - k) // stride + 1
+def check_image(x, fn):
+    if x.ndim != 4:
+        raise ValueError(f"{fn}: expected input of shape (N, C, H, W), got {x.shape}")
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{fn}: expected a floating point input, got {x.dtype!r}")
 
 
-def _pooled_shape(shape, kernel, stride, padding):
-    n, c, h, w = shape
-    return (n, c, out_size(h, kernel, stride, padding), out_size(w, kernel, stride, padding))
+def conv_out_size(size, k, stride, pad_lo, pad_hi, dilation):
+    return (size + pad_lo + pad_hi - dilation * (k - 1) - 1) // stride + 1
+
+
+# Up to this many columns per image (C*kh*kw, groups 1), a GEMM per image beats one
+# over the whole batch: BLAS runs a K = 9 GEMM with N*L columns far below its peak, and
+# the per-image products land in (N, O, L) without a layout pass.
+PER_IMAGE_MAX_K = 32
 
 
 class Conv2d(Function):
-    """y = W (O, C*kh*kw) @ im2col(x) + b, per image."""
+    """out[n, o] = sum over the group's channels and taps of w * x, + b[o]."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, stride, padding):
+    def forward(ctx, x, weight, bias, geometry, out_hw):
         k = ctx.kernels
-        n, c, h, w = x.shape
-        o, _, kh, kw = weight.shape
-        oh, ow = out_size(h, kh, stride, padding), out_size(w, kw, stride, padding)
-        cols = k.empty((n, c * kh * kw, oh * ow), x.dtype)
-        k.im2col(cols, x, kh, kw, stride, padding)
-        w3 = weight.reshape(1, o, c * kh * kw)
-        out = k.empty((n, o, oh * ow), x.dtype)
-        k.matmul(out, w3, cols, False, False)
-        if bias is not None:
-            view = out.reshape(1, n, o, oh * ow)
-            k.binary(view, view, bias.reshape(1, 1, o, 1), opcodes.ADD)
-        ctx.save_for_backward(cols, weight)
-        ctx.geometry = (x.shape, kh, kw, stride, padding)
-        return out.reshape(n, o, oh, ow)
+        n, c = x.shape[:2]
+        o, cg, kh, kw = weight.shape
+        groups, kg, l = c // cg, cg * kh * kw, out_hw[0] * out_hw[1]
+        per_image = groups == 1 and kg <= PER_IMAGE_MAX_K
+        cols = k.empty((n, kg, 1) + out_hw if per_image else (1, c * kh * kw, n) + out_hw,
+                       x.dtype)
+        k.im2col(cols, x, kh, kw, *geometry)
+        out = k.empty((n, o) + out_hw, x.dtype)
+        if per_image:
+            k.matmul(out.reshape(n, o, l), weight.reshape(1, o, kg), cols.reshape(n, kg, l),
+                     False, False)
+            if bias is not None:
+                view = out.reshape(1, n, o, l)
+                k.binary(view, view, bias.reshape(1, 1, o, 1), opcodes.ADD)
+        else:
+            y = k.empty((groups, o // groups, n * l), x.dtype)
+            k.matmul(y, weight.reshape(groups, o // groups, kg),
+                     cols.reshape(groups, kg, n * l), False, False)
+            k.conv_output(out.reshape(n, o, l), y.reshape(o, n, l),
+                          k.empty((0,), x.dtype) if bias is None else bias)
+        ctx.save_for_backward(cols if ctx.needs_input_grad[1] else None, weight)
+        ctx.geometry, ctx.x_shape, ctx.per_image = geometry, x.shape, per_image
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        k = ctx.kernels
         cols, weight = ctx.saved
-        x_shape, kh, kw, stride, padding = ctx.geometry
-        n, o = g.shape[:2]
-        g3 = g.reshape(n, o, -1)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        grad_x = grad_w = grad_b = None
-        if need_w:
-            per_image = k.empty((n, o, cols.shape[1]), g.dtype)
-            k.matmul(per_image, g3, cols, False, True)
-            grad_w = arrays.sum_dims(k, per_image, (0,)).reshape(weight.shape)
-        if need_b:
-            grad_b = arrays.sum_dims(k, g3, (0, 2))
-        if need_x:
-            grad_cols = k.empty(cols.shape, g.dtype)
-            k.matmul(grad_cols, weight.reshape(1, o, -1), g3, True, False)
-            grad_x = k.empty(x_shape, g.dtype)
-            k.col2im(grad_x, grad_cols, kh, kw, stride, padding)
+        if ctx.per_image:
+            grad_x, grad_w, grad_b = _per_image_grads(ctx, g, cols, weight, need_x, need_w,
+                                                      need_b)
+        else:
+            grad_x, grad_w, grad_b = _whole_batch_grads(ctx, g, cols, weight, need_x, need_w,
+                                                        need_b)
         return grad_x, grad_w, grad_b, None, None
 
 
-class MaxPool2d(Function):
-    @staticmethod
-    def forward(ctx, x, kernel, stride, padding):
-        k = ctx.kernels
-        shape = _pooled_shape(x.shape, kernel, stride, padding)
-        out = k.empty(shape, x.dtype)
-        index = k.empty(shape, np.int64)
-        k.max_pool2d(out, index, x, kernel, kernel, stride, padding)
-        ctx.x_shape, ctx.index = x.shape, index
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        grad_x = ctx.kernels.empty(ctx.x_shape, g.dtype)
-        ctx.kernels.max_pool2d_grad(grad_x, g, ctx.index)
-        return grad_x, None, None, None
-
-
-class AvgPool2d(Function):
-    @staticmethod
-    def forward(ctx, x, kernel, stride, padding):
-        k = ctx.kernels
-        out = k.empty(_pooled_shape(x.shape, kernel, stride, padding), x.dtype)
-        k.avg_pool2d(out, x, kernel, kernel, stride, padding)
-        ctx.geometry = (x.shape, kernel, stride, padding)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        x_shape, kernel, stride, padding = ctx.geometry
-        grad_x = ctx.kernels.empty(x_shape, g.dtype)
-        ctx.kernels.avg_pool2d_grad(grad_x, g, kernel, kernel, stride, padding)
-        return grad_x, None, None, None
+def _per_image_grads(ctx, g, cols, weight, need_x, need_w, need_b):
+    """Gradients when cols is (N, K, 1, OH, OW): GEMM batches over the images."""
+    k = ctx.kernels
+    n, o, oh, ow = g.shape
+    kg = cols.shape[1] if cols is not None else weight.size // o
+    g3 = g.reshape(n, o, oh * ow)
+    grad_x = grad_w = grad_b = None
+    if need_w:
+        per_image = k.empty((n, o, kg), g.dtype)
+        k.matmul(per_image, g3, cols.reshape(n, kg, oh * ow), False, True)
+        grad_w = arrays.sum_dims(k, per_image, (0,)).reshape(weight.shape)
+    if need_b:
+        grad_b = arrays.sum_dims(k, g3, (0, 2))
+    if need_x:
+        grad_cols = k.empty((n, kg, 1, oh, ow), g.dtype)
+        k.matmul(grad_cols.reshape(n, kg, oh * ow), weight.reshape(1, o, kg), g3, True, False)
+        grad_x = k.empty(ctx.x_shape, g.dtype)
+        k.col2im(grad_x, grad_cols, *weight.shape[2:], *ctx.geometry)
+    return grad_x, grad_w, grad_b
 
 
-def _check_image(x, name):
-    if x.ndim != 4:
-        raise ValueError(f"{name}: expected input of shape (N, C, H, W), got {x.shape}")
-    if not x.dtype.is_floating_point:
-        raise TypeError(f"{name}: expected a floating point input, got {x.dtype!r}")
+def _whole_batch_grads(ctx, g, cols, weight, need_x, need_w, need_b):
+    """Gradients when cols is (1, C*kh*kw, N, OH, OW): one GEMM per group."""
+    k = ctx.kernels
+    n, o, oh, ow = g.shape
+    _, cg, kh, kw = weight.shape
+    c = ctx.x_shape[1]
+    groups, kg, nl = c // cg, cg * kh * kw, n * oh * ow
+    grad_y = k.empty((o, n, oh * ow), g.dtype)
+    grad_b = k.empty((o if need_b else 0,), g.dtype)
+    k.conv_grad_output(grad_y, grad_b, g.reshape(n, o, oh * ow))
+    grad_y = grad_y.reshape(groups, o // groups, nl)
+    grad_x = grad_w = None
+    if need_w:
+        grad_w = k.empty((groups, o // groups, kg), g.dtype)
+        k.matmul(grad_w, grad_y, cols.reshape(groups, kg, nl), False, True)
+        grad_w = grad_w.reshape(weight.shape)
+    if need_x:
+        grad_cols = k.empty((1, c * kh * kw, n, oh, ow), g.dtype)
+        k.matmul(grad_cols.reshape(groups, kg, nl), weight.reshape(groups, o // groups, kg),
+                 grad_y, True, False)
+        grad_x = k.empty(ctx.x_shape, g.dtype)
+        k.col2im(grad_x, grad_cols, kh, kw, *ctx.geometry)
+    return grad_x, grad_w, grad_b if need_b else None
+
+
+def _same_padding(kernel, dilation):
+    """PyTorch's "same": total d*(k-1) per dim, the odd one on the right/bottom."""
+    totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    return tuple(t // 2 for t in totals), tuple(t - t // 2 for t in totals)
+
+
+def _conv_padding(padding, kernel, stride, dilation):
+    """(top, left) and (bottom, right) padding from an int, a pair, "valid" or "same"."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if padding != "same":
+            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', "
+                             f"got {padding!r}")
+        if stride != (1, 1):
+            raise ValueError(f"conv2d: padding='same' is not supported for strided "
+                             f"convolutions (stride={stride})")
+        return _same_padding(kernel, dilation)
+    pad = pair(padding, "padding", "conv2d")
+    return pad, pad
+
+
+def _check_conv_operands(x, weight, bias, groups):
+    check_image(x, "conv2d")
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: weight must be (out_channels, in_channels/groups, kh, kw), "
+                         f"got shape {weight.shape}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+    c, o = x.shape[1], weight.shape[0]
+    if c % groups or o % groups:
+        raise ValueError(f"conv2d: groups={groups} must divide both the input's {c} channels "
+                         f"(input shape {x.shape}) and the weight's {o} output channels "
+                         f"(weight shape {weight.shape})")
+    if weight.shape[1] * groups != c:
+        raise ValueError(f"conv2d: weight of shape {weight.shape} does not match input of "
+                         f"shape {x.shape} with groups={groups} (expected (out_channels, "
+                         f"{c // groups}, kh, kw))")
+    if bias is not None and bias.shape != (o,):
+        raise ValueError(f"conv2d: bias of shape {bias.shape} does not match {o} output "
+                         f"channels")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype is not x.dtype:
+            raise TypeError(f"conv2d: input is {x.dtype!r} but {name} is {t.dtype!r}")
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution (cross-correlation, as PyTorch) of (N, C, H, W) input."""
-    _check_image(x, "conv2d")
-    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
-    if _pair(dilation, "dilation") != 1 or groups != 1:
-        raise ValueError("conv2d: only dilation=1 and groups=1 are supported")
-    if weight.ndim != 4 or weight.shape[1] != x.shape[1]:
-        raise ValueError(f"conv2d: weight of shape {weight.shape} does not match input of "
-                         f"shape {x.shape} (expected (out_channels, {x.shape[1]}, kh, kw))")
-    if weight.shape[2] != weight.shape[3]:
-        raise ValueError(f"conv2d: only square kernels are supported, got {weight.shape[2:]}")
-    if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"conv2d: bias of shape {bias.shape} does not match "
-                         f"{weight.shape[0]} output channels")
-    if stride < 1 or padding < 0:
-        raise ValueError(f"conv2d: stride must be >= 1 and padding >= 0, got {stride}, {padding}")
-    for size in x.shape[2:]:
-        if out_size(size, weight.shape[2], stride, padding) < 1:
-            raise ValueError(f"conv2d: kernel {weight.shape[2]} with padding {padding} does "
-                             f"not fit input of spatial size {tuple(x.shape[2:])}")
-    if x.dtype is not weight.dtype:
-        raise TypeError(f"conv2d: input is {x.dtype!r} but weight is {weight.dtype!r}")
-    return Conv2d.apply(x, weight, bias, stride, padding)
+    """2-D convolution (cross-correlation, as PyTorch) of (N, C, H, W) input.
 
-
-def _pool_args(x, kernel_size, stride, padding, name):
-    _check_image(x, name)
-    kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None else _pair(stride, "stride")
-    padding = _pair(padding, "padding")
-    if padding > kernel // 2:
-        raise ValueError(f"{name}: padding {padding} should be at most half of kernel size "
-                         f"{kernel}")
-    for size in x.shape[2:]:
-        if out_size(size, kernel, stride, padding) < 1:
-            raise ValueError(f"{name}: kernel {kernel} does not fit input of spatial size "
-                             f"{tuple(x.shape[2:])}")
-    return kernel, stride, padding
-
-
-def max_pool2d(x, kernel_size, stride=None, padding=0):
-    return MaxPool2d.apply(x, *_pool_args(x, kernel_size, stride, padding, "max_pool2d"))
-
-
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    return AvgPool2d.apply(x, *_pool_args(x, kernel_size, stride, padding, "avg_pool2d"))
+    Args:
+        x: input (N, C, H, W).
+        weight: (out_channels, C / groups, kh, kw).
+        bias: (out_channels,) or None.
+        stride, dilation: an int or a pair (>= 1).
+        padding: an int or a pair (>= 0), "valid" (none) or "same" (output size =
+            input size; stride 1 only; an odd total puts the extra on the bottom/right).
+        groups: splits input and output channels into this many independent groups.
+    """
+    _check_conv_operands(x, weight, bias, groups)
+    stride, dilation = pair(stride, "stride", "conv2d"), pair(dilation, "dilation", "conv2d")
+    kernel = weight.shape[2:]
+    if min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(f"conv2d: stride and dilation must be >= 1, got stride={stride}, "
+                         f"dilation={dilation}")
+    lo, hi = _conv_padding(padding, kernel, stride, dilation)
+    if min(lo) < 0:
+        raise ValueError(f"conv2d: padding must be >= 0, got {lo}")
+    out_hw = tuple(conv_out_size(x.shape[2 + a], kernel[a], stride[a], lo[a], hi[a],
+                                 dilation[a]) for a in range(2))
+    if min(out_hw) < 1:
+        padded = tuple(x.shape[2 + a] + lo[a] + hi[a] for a in range(2))
+        extent = tuple(dilation[a] * (kernel[a] - 1) + 1 for a in range(2))
+        raise ValueError(f"conv2d: kernel of size {tuple(kernel)} (dilated extent {extent}) "
+                         f"does not fit the padded input of spatial size {padded} (input "
+                         f"shape {x.shape}, padding {lo})")
+    geometry = (stride[0], stride[1], lo[0], lo[1], dilation[0], dilation[1])
+    return Conv2d.apply(x, weight, bias, geometry, out_hw)
