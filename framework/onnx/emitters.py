@@ -11,7 +11,7 @@ import numpy as np
 
 from kernels import opcodes as op
 
-from ..autograd.ops import conv, elementwise, matmul, movement, reduce, softmax
+from ..autograd.ops import conv, elementwise, matmul, movement, pooling, reduce, softmax
 from ..tensor import Assign
 
 _BINARY = {op.ADD: "Add", op.SUB: "Sub", op.MUL: "Mul", op.DIV: "Div", op.POW: "Pow",
@@ -194,48 +194,65 @@ def _logsumexp(g, args, outs):
            keepdims=int(keepdim))
 
 
-def _pair(v):
-    return list(v) if isinstance(v, (tuple, list)) else [int(v), int(v)]
-
-
-def _pads(padding):
-    """ONNX pads (top, left, bottom, right) from an int, an (h, w) pair or 4 values."""
-    p = list(padding) if isinstance(padding, (tuple, list)) else [int(padding)] * 2
-    return p + p if len(p) == 2 else p
-
-
 def _conv2d(g, args, outs):
-    x, weight, bias, stride, padding = args[:5]
-    dilation = args[5] if len(args) > 5 else 1
-    groups = args[6] if len(args) > 6 else 1
+    """Conv2d.apply(x, weight, bias, (sh, sw, ph, pw, dh, dw), (OH, OW))."""
+    x, weight, bias, (sh, sw, ph, pw, dh, dw), out_hw = args
+    kernel = list(weight.shape[2:])
+    ends = [_end_pad(size, k, s, p, d, o) for size, k, s, p, d, o in
+            zip(x.shape[2:], kernel, (sh, sw), (ph, pw), (dh, dw), out_hw)]
     inputs = [g.value(x), g.value(weight)] + ([g.value(bias)] if bias is not None else [])
-    # PyTorch's padding="same" puts the odd pixel after, as ONNX's SAME_UPPER does.
-    pads = dict(auto_pad="SAME_UPPER" if padding == "same" else "VALID") \
-        if isinstance(padding, str) else dict(pads=_pads(padding))
-    g.node("Conv", inputs, [g.output(outs[0])], kernel_shape=list(weight.shape[2:]),
-           strides=_pair(stride), dilations=_pair(dilation), group=int(groups), **pads)
+    g.node("Conv", inputs, [g.output(outs[0])], kernel_shape=kernel, strides=[sh, sw],
+           dilations=[dh, dw], group=x.shape[1] // weight.shape[1], pads=[ph, pw] + ends)
 
 
-def _pool_attrs(args):
-    """Attributes of a traced pooling op (x, kernel, stride, padding[, dilation, ceil])."""
-    _, kernel, stride, padding = args[:4]
-    attrs = dict(kernel_shape=_pair(kernel), strides=_pair(stride), pads=_pads(padding))
-    if len(args) > 5 and args[5]:
-        attrs["ceil_mode"] = 1
-    return attrs, (args[4] if len(args) > 4 else 1)
+def _end_pad(size, k, stride, begin, dilation, out):
+    """The bottom/right padding that gives ``out`` outputs: the begin padding unless the
+    output asks for more (PyTorch's "same" puts an odd pixel at the end)."""
+    return max(begin, (out - 1) * stride + dilation * (k - 1) + 1 - size - begin)
+
+
+def _pool_floor_out(size, k, stride, pad, dilation):
+    return (size + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+
+
+def _pool_attrs(x, kernel, stride, pad, dilation, out_hw):
+    ceil = any(o != _pool_floor_out(n, k, s, p, d) for n, k, s, p, d, o in
+               zip(x.shape[2:], kernel, stride, pad, dilation, out_hw))
+    return dict(kernel_shape=list(kernel), strides=list(stride), pads=list(pad) * 2,
+                ceil_mode=int(ceil))
 
 
 def _max_pool2d(g, args, outs):
-    attrs, dilation = _pool_attrs(args)
-    g.node("MaxPool", [g.value(args[0])], [g.output(outs[0])], dilations=_pair(dilation),
-           **attrs)
+    """MaxPool2d.apply(x, (kh, kw, sh, sw, ph, pw, dh, dw), (OH, OW), return_indices)."""
+    x, geo, out_hw = args[:3]
+    attrs = _pool_attrs(x, geo[0:2], geo[2:4], geo[4:6], geo[6:8], out_hw)
+    g.node("MaxPool", [g.value(x)], [g.output(outs[0])], dilations=list(geo[6:8]), **attrs)
 
 
 def _avg_pool2d(g, args, outs):
-    attrs, _ = _pool_attrs(args)
-    # Our kernel divides by the whole window, padding included (PyTorch's default).
-    g.node("AveragePool", [g.value(args[0])], [g.output(outs[0])], count_include_pad=1,
-           **attrs)
+    """AvgPool2d.apply(x, (kh, kw, sh, sw, ph, pw, count_include_pad, divisor), (OH, OW))."""
+    x, geo, out_hw = args
+    if geo[7]:
+        raise g.unsupported(f"avg_pool2d with divisor_override={geo[7]} (ONNX AveragePool "
+                            "has no divisor attribute)")
+    attrs = _pool_attrs(x, geo[0:2], geo[2:4], geo[4:6], (1, 1), out_hw)
+    g.node("AveragePool", [g.value(x)], [g.output(outs[0])],
+           count_include_pad=int(geo[6]), **attrs)
+
+
+def _adaptive_avg_pool2d(g, args, outs):
+    """AdaptiveAvgPool2d.apply(x, (OH, OW)): global or evenly tiled average pooling."""
+    x, out_hw = args
+    size = tuple(x.shape[2:])
+    if tuple(out_hw) == (1, 1):
+        g.node("GlobalAveragePool", [g.value(x)], [g.output(outs[0])])
+        return
+    if any(n % o for n, o in zip(size, out_hw)):
+        raise g.unsupported(f"adaptive_avg_pool2d from {size} to {tuple(out_hw)} (windows of "
+                            "unequal sizes have no ONNX node)")
+    kernel = [n // o for n, o in zip(size, out_hw)]
+    g.node("AveragePool", [g.value(x)], [g.output(outs[0])], kernel_shape=kernel,
+           strides=kernel, pads=[0, 0, 0, 0])
 
 
 EMITTERS = {
@@ -247,5 +264,6 @@ EMITTERS = {
     movement.ToDevice: _identity, Assign: _assign,
     reduce.Sum: _sum, reduce.Extremum: _extremum,
     softmax.Softmax: _softmax, softmax.LogSumExp: _logsumexp,
-    conv.Conv2d: _conv2d, conv.MaxPool2d: _max_pool2d, conv.AvgPool2d: _avg_pool2d,
+    conv.Conv2d: _conv2d, pooling.MaxPool2d: _max_pool2d,
+    pooling.AvgPool2d: _avg_pool2d, pooling.AdaptiveAvgPool2d: _adaptive_avg_pool2d,
 }
