@@ -5,10 +5,15 @@ that call them stay branch-free and vectorize. Unary functions take ``(x, alpha,
 beta)``, their derivatives ``(x, y, g, alpha, beta)`` with y = f(x) and g the
 incoming gradient; binary functions take ``(x, y)`` and their derivatives
 ``(x, y, g)``.
+
+exp, log, tanh and sigmoid come from ``vmath``: arithmetic that vectorizes on the CPU,
+rebound to the GPU's native functions by ``kernels/cuda``.
 """
 import math
 
 from numba import njit
+
+from .vmath import vexp, vlog, vsigmoid, vtanh
 
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -29,7 +34,7 @@ def neg_grad(x, y, g, alpha, beta):
 
 @scalar
 def exp(x, alpha, beta):
-    return math.exp(x)
+    return vexp(x)
 
 
 @scalar
@@ -39,9 +44,7 @@ def exp_grad(x, y, g, alpha, beta):
 
 @scalar
 def log(x, alpha, beta):
-    if x > 0:
-        return math.log(x)
-    return -math.inf if x == 0 else math.nan
+    return vlog(x)
 
 
 @scalar
@@ -76,7 +79,7 @@ def abs_grad(x, y, g, alpha, beta):
 
 @scalar
 def tanh(x, alpha, beta):
-    return math.tanh(x)
+    return vtanh(x)
 
 
 @scalar
@@ -86,11 +89,7 @@ def tanh_grad(x, y, g, alpha, beta):
 
 @scalar
 def sigmoid(x, alpha, beta):
-    # Two branches keep exp() from overflowing for large |x|.
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
+    return vsigmoid(x)
 
 
 @scalar

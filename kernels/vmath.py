@@ -1,0 +1,323 @@
+"""exp, log, tanh and sigmoid in plain arithmetic, so that CPU element loops calling them vectorize.
+
+Numba calls libm for ``math.exp`` and friends, one element at a time (it lost SVML), so
+a loop over them cannot vectorize. These functions use only arithmetic, comparisons
+and bit casts, which LLVM turns into SIMD code. Each math function comes in a float32
+variant (a float32 polynomial is what makes float32 data fast) and a float64 one
+(float64 data stays accurate); ``vexp``, ``vlog``, ``vtanh`` and ``vsigmoid`` pick one by the
+argument's type when Numba compiles the caller (integers take the float64 variant).
+
+Special values are handled by explicit selects, never by fastmath's no-NaN/no-inf
+assumptions: NaN in gives NaN, overflow gives inf, underflow gives 0 through the
+denormals. ``kernels/cuda`` rebinds these names to the GPU's native functions
+(``NATIVE``), which are already fast there. Max errors below are those measured by
+``tests/kernels/test_vmath.py`` against NumPy (every 61st float32 bit pattern, and
+random float64 bit patterns plus dense ranges).
+"""
+import decimal
+import math
+
+import numpy as np
+from numba import njit, types
+from numba.extending import intrinsic, overload
+
+inline = njit(inline="always", cache=True)
+f32 = np.float32
+
+
+def _split_ln2(bits):
+    """ln 2 as hi + lo, hi with only its top ``bits`` mantissa bits, so k * hi is exact."""
+    hi_bits = np.array(math.log(2)).view(np.int64) >> (52 - bits) << (52 - bits)
+    hi = float(np.array(hi_bits).view(np.float64))
+    decimal.getcontext().prec = 40
+    return hi, float(decimal.Decimal(2).ln() - decimal.Decimal(hi))
+
+
+# ----- bit casts (no conversion: the float's IEEE bits as an integer and back) ------
+@intrinsic
+def _bits(typingctx, x):
+    """The bits of float32/float64 ``x`` as int32/int64."""
+    if not isinstance(x, types.Float):
+        return None
+    int_type = types.int32 if x.bitwidth == 32 else types.int64
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], context.get_value_type(int_type))
+    return int_type(x), codegen
+
+
+@intrinsic
+def _from_bits(typingctx, bits, like):
+    """The float of ``like``'s type whose bits are the low bits of integer ``bits``."""
+    if not isinstance(bits, types.Integer) or not isinstance(like, types.Float):
+        return None
+
+    def codegen(context, builder, sig, args):
+        int_type = context.get_value_type(types.int32 if like.bitwidth == 32 else types.int64)
+        value = args[0]
+        if bits.bitwidth > int_type.width:
+            value = builder.trunc(value, int_type)
+        elif bits.bitwidth < int_type.width:
+            value = builder.sext(value, int_type)
+        return builder.bitcast(value, context.get_value_type(like))
+    return like(bits, like), codegen
+
+
+@intrinsic
+def _pow2(typingctx, k):
+    """2**k for an integer-valued float ``k`` within the normal exponent range.
+
+    Built in LLVM IR so the exponent arithmetic stays in the float's integer width
+    (Numba would widen int32 arithmetic to int64 and halve the vector width).
+    """
+    if not isinstance(k, types.Float):
+        return None
+    single = k.bitwidth == 32
+
+    def codegen(context, builder, sig, args):
+        int_type = context.get_value_type(types.int32 if single else types.int64)
+        biased = builder.add(builder.fptosi(args[0], int_type), int_type(127 if single else 1023))
+        shifted = builder.shl(biased, int_type(23 if single else 52))
+        return builder.bitcast(shifted, context.get_value_type(k))
+    return k(k), codegen
+
+
+@intrinsic
+def _div(typingctx, a, b):
+    """a / b for floats of one type, IEEE (inf/NaN on a zero divisor). Numba's ``/``
+    checks for zero to raise ZeroDivisionError, and that branch stops vectorization."""
+    if not isinstance(a, types.Float) or a != b:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.fdiv(args[0], args[1])
+    return a(a, b), codegen
+
+
+@intrinsic
+def _where(typingctx, cond, a, b):
+    """``a if cond else b`` as one select instruction, both sides computed. (A Python
+    conditional expression in a function inlined by Numba becomes branches and phi
+    nodes, which Numba's SSA pass warns about.)"""
+    if not isinstance(cond, types.Boolean) or a != b:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.select(args[0], args[1], args[2])
+    return a(cond, a, b), codegen
+
+
+@intrinsic
+def _horner(typingctx, x, coeffs):
+    """c[0] x**(n-1) + ... + c[n-1] by Horner's rule, unrolled; ``coeffs`` a tuple of
+    x's type, highest power first."""
+    if not isinstance(coeffs, types.UniTuple) or coeffs.dtype != x:
+        return None
+
+    def codegen(context, builder, sig, args):
+        acc = builder.extract_value(args[1], 0)
+        for i in range(1, coeffs.count):
+            acc = builder.fadd(builder.fmul(acc, args[0]), builder.extract_value(args[1], i))
+        return acc
+    return x(x, coeffs), codegen
+
+
+@inline
+def _clamp(x, lo, hi):
+    """x limited to [lo, hi], NaN to hi (so later integer casts stay defined)."""
+    return _where(x < hi, _where(x > lo, x, lo), hi)
+
+
+@inline
+def _exp_limits(x, y, lo, hi, inf, zero):
+    """exp's result ``y`` for x in [lo, hi]; NaN, inf (overflow) or 0 (underflow) outside."""
+    return _where(x != x, x, _where(x > hi, inf, _where(x < lo, zero, y)))
+
+
+# ----- exp ------------------------------------------------------------------------
+_EXP32_HI, _EXP32_LO = f32(88.72283172607422), f32(-103.97208)  # beyond: inf / 0
+_EXP64_HI, _EXP64_LO = 709.782712893384, -745.1332191019412
+# k * hi stays exact for every exponent k of the type (|k| < 2**8 and 2**11).
+_LN2_HI32, _LN2_LO32 = (f32(v) for v in _split_ln2(12))
+_LN2_HI64, _LN2_LO64 = _split_ln2(40)
+# 1/n! for n = 7..2 and 13..2, highest power first (Horner).
+_INV_FACT32 = tuple(f32(1.0 / math.factorial(n)) for n in range(7, 1, -1))
+_INV_FACT64 = tuple(1.0 / math.factorial(n) for n in range(13, 1, -1))
+
+
+@inline
+def exp_f32(x):
+    """exp of float32 ``x``: x = k ln2 + r (Cody-Waite, |r| <= ln2/2), exp(r) by its
+    degree-7 Taylor polynomial, times 2**k applied in two halves so that results in
+    the denormal range are rounded once. Max error 1 ulp."""
+    xc = _clamp(x, _EXP32_LO, _EXP32_HI)
+    k = np.floor(xc * f32(1.4426950408889634) + f32(0.5))
+    r = xc - k * _LN2_HI32 - k * _LN2_LO32
+    p = f32(1.0) + (r + r * r * _horner(r, _INV_FACT32))
+    k1 = np.floor(k * f32(0.5))
+    y = p * _pow2(k1) * _pow2(k - k1)
+    return _exp_limits(x, y, _EXP32_LO, _EXP32_HI, f32(np.inf), f32(0.0))
+
+
+@inline
+def exp_f64(x):
+    """exp of float64 ``x``: the method of ``exp_f32`` with the degree-13 Taylor
+    polynomial. Max error 1 ulp."""
+    xc = _clamp(x, _EXP64_LO, _EXP64_HI)
+    k = np.floor(xc * 1.4426950408889634 + 0.5)
+    r = xc - k * _LN2_HI64 - k * _LN2_LO64
+    p = 1.0 + (r + r * r * _horner(r, _INV_FACT64))
+    k1 = np.floor(k * 0.5)
+    y = p * _pow2(k1) * _pow2(k - k1)
+    return _exp_limits(x, y, _EXP64_LO, _EXP64_HI, math.inf, 0.0)
+
+
+# ----- log ------------------------------------------------------------------------
+# log(1+f) = f - (f*f/2 - s*(f*f/2 + R(s*s))), s = f/(2+f), R(z) = sum_j 2 z^j / (2j+1)
+_ATANH32 = tuple(f32(2.0 / (2 * j + 1)) for j in range(4, 0, -1))
+_ATANH64 = tuple(2.0 / (2 * j + 1) for j in range(11, 0, -1))
+_SQRT_HALF32_BITS, _SQRT_HALF64_BITS = 0x3F3504F3, 0x3FE6A09E667F3BCD
+
+
+@inline
+def _log_limits(x, y, inf, zero, nan):
+    """log's result ``y`` for finite x > 0; inf at inf, -inf at +-0, NaN below 0 or NaN."""
+    return _where(x >= zero, _where(x == inf, x, _where(x == zero, -inf, y)), nan)
+
+
+@inline
+def log_f32(x):
+    """log of float32 ``x``: x = 2**e * m with m in [sqrt(1/2), sqrt(2)) split from the
+    bits (denormals scaled up first), then log(m) = log(1+f) by the atanh series in
+    s = f/(2+f) up to s**9, written to keep f's exact leading term. Max error 1 ulp."""
+    tiny = x < f32(1.1754943508222875e-38)
+    xs = _where(tiny, x * f32(33554432.0), x)  # 2**25 makes a denormal normal
+    # Offsetting the bits moves mantissas >= sqrt(2) into the next binade.
+    ix = _bits(xs) + (0x3F800000 - _SQRT_HALF32_BITS)
+    e = f32((ix >> 23) - 127) - _where(tiny, f32(25.0), f32(0.0))
+    f = _from_bits((ix & 0x7FFFFF) + _SQRT_HALF32_BITS, xs) - f32(1.0)
+    s = _div(f, f32(2.0) + f)
+    z = s * s
+    big_r = z * _horner(z, _ATANH32)
+    hfsq = f32(0.5) * f * f
+    y = e * _LN2_HI32 + ((e * _LN2_LO32 + s * (hfsq + big_r)) - hfsq + f)
+    return _log_limits(x, y, f32(np.inf), f32(0.0), f32(np.nan))
+
+
+@inline
+def log_f64(x):
+    """log of float64 ``x``: the method of ``log_f32`` with the series up to s**23. Max error 1 ulp."""
+    tiny = x < 2.2250738585072014e-308
+    xs = _where(tiny, x * 18014398509481984.0, x)  # 2**54
+    ix = _bits(xs) + (0x3FF0000000000000 - _SQRT_HALF64_BITS)
+    e = float((ix >> 52) - 1023) - _where(tiny, 54.0, 0.0)
+    f = _from_bits((ix & 0xFFFFFFFFFFFFF) + _SQRT_HALF64_BITS, xs) - 1.0
+    s = _div(f, 2.0 + f)
+    z = s * s
+    big_r = z * _horner(z, _ATANH64)
+    hfsq = 0.5 * f * f
+    y = e * _LN2_HI64 + ((e * _LN2_LO64 + s * (hfsq + big_r)) - hfsq + f)
+    return _log_limits(x, y, math.inf, 0.0, math.nan)
+
+
+# ----- tanh -----------------------------------------------------------------------
+# tanh(x) = x + x**3 P(x**2) for |x| <= 0.625: Chebyshev fits (mpmath), highest first.
+_TANH_SMALL = 0.625
+_TANH_P32 = tuple(f32(c) for c in (
+    0.002292744816178142, -0.008343945515839153, 0.02176891865102821,
+    -0.053959259577204544, 0.1333330355691574, -0.3333333317214036))
+_TANH_P64 = (6.485163482793113e-06, -3.12011014257974e-05, 9.257116129556769e-05,
+             -0.0002375906496055562, 0.0005896606577757043, -0.0014557754120478055,
+             0.0035921217511549622, -0.008863235103240878, 0.021869488519008305,
+             -0.05396825396789699, 0.13333333333333042, -0.3333333333333333)
+
+
+@inline
+def tanh_f32(x):
+    """tanh of float32 ``x``: an odd polynomial for |x| <= 0.625, else
+    sign(x) * (1 - 2 / (exp(2|x|) + 1)), which saturates to +-1 as exp overflows.
+    Max error 2 ulp."""
+    a = abs(x)
+    z = x * x
+    small = x + x * z * _horner(z, _TANH_P32)
+    large = f32(1.0) - _div(f32(2.0), exp_f32(a + a) + f32(1.0))
+    return _where(a <= f32(_TANH_SMALL), small, _where(x < f32(0.0), -large, large))
+
+
+@inline
+def tanh_f64(x):
+    """tanh of float64 ``x``: the method of ``tanh_f32`` with a degree-11 polynomial
+    in x**2. Max error 2 ulp."""
+    a = abs(x)
+    z = x * x
+    small = x + x * z * _horner(z, _TANH_P64)
+    large = 1.0 - _div(2.0, exp_f64(a + a) + 1.0)  # NaN for NaN x
+    return _where(a <= _TANH_SMALL, small, _where(x < 0.0, -large, large))
+
+
+# ----- sigmoid --------------------------------------------------------------------
+@inline
+def sigmoid_any(x, one):
+    """1 / (1 + exp(-x)) computed in the type of ``one``: e = exp(-|x|), then 1/(1+e)
+    for x >= 0 and e/(1+e) below, so exp never overflows. Max error 2 ulp."""
+    e = vexp(-abs(x))
+    return _div(_where(x >= 0, one, e), one + e)
+
+
+@inline
+def sigmoid_f32(x):
+    return sigmoid_any(x, f32(1.0))
+
+
+@inline
+def sigmoid_f64(x):
+    return sigmoid_any(x, 1.0)
+
+
+# ----- dispatch on the argument's type ---------------------------------------------
+def vexp(x):
+    """exp(x), vectorizable in CPU loops (float32 math for float32 ``x``)."""
+    return math.exp(x)
+
+
+def vlog(x):
+    """log(x), vectorizable in CPU loops; -inf at 0, NaN below 0."""
+    if x > 0:
+        return math.log(x)
+    return -math.inf if x == 0 else math.nan
+
+
+def vtanh(x):
+    """tanh(x), vectorizable in CPU loops."""
+    return math.tanh(x)
+
+
+def vsigmoid(x):
+    """1 / (1 + exp(-x)), vectorizable in CPU loops."""
+    if x >= 0:  # two branches keep exp() from overflowing for large |x|
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _by_type(single, double, native):
+    """An overload typing function: ``single`` for float32, ``double`` for float64 and
+    ``native`` (scalar libm code) for integers, which the framework casts to float
+    before these ops run but whose kernels are still compiled with every branch."""
+    def typer(x):
+        if isinstance(x, types.Float):
+            return (single if x.bitwidth == 32 else double).py_func
+        if isinstance(x, (types.Integer, types.Boolean)):
+            return native
+        return None
+    return typer
+
+
+overload(vexp, target="cpu", inline="always")(_by_type(exp_f32, exp_f64, vexp))
+overload(vlog, target="cpu", inline="always")(_by_type(log_f32, log_f64, vlog))
+overload(vtanh, target="cpu", inline="always")(_by_type(tanh_f32, tanh_f64, vtanh))
+overload(vsigmoid, target="cpu", inline="always")(_by_type(sigmoid_f32, sigmoid_f64, vsigmoid))
+
+# The plain-Python bodies above use the GPU's native functions when compiled by
+# kernels/cuda (which rebinds these names); the overloads serve the CPU.
+NATIVE = {"vexp": vexp, "vlog": vlog, "vtanh": vtanh, "vsigmoid": vsigmoid}
