@@ -18,6 +18,7 @@ import decimal
 import math
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic, overload
 
@@ -95,6 +96,18 @@ def _div(typingctx, a, b):
 
 
 @intrinsic
+def cast_like(typingctx, value, like):
+    """``value`` converted to the numeric type of ``like`` (e.g. a float64 row constant
+    to a float32 row's dtype, so that the row's loop stays float32)."""
+    if not isinstance(value, types.Number) or not isinstance(like, types.Number):
+        return None
+
+    def codegen(context, builder, sig, args):
+        return context.cast(builder, args[0], value, like)
+    return like(value, like), codegen
+
+
+@intrinsic
 def _where(typingctx, cond, a, b):
     """``a if cond else b`` as one select instruction, both sides computed. (A Python
     conditional expression in a function inlined by Numba becomes branches and phi
@@ -115,9 +128,13 @@ def _horner(typingctx, x, coeffs):
         return None
 
     def codegen(context, builder, sig, args):
+        # fmuladd: one fused multiply-add where the CPU has FMA, mul then add elsewhere.
+        ty = args[0].type
+        fmuladd = builder.module.declare_intrinsic("llvm.fmuladd", [ty],
+                                                   ir.FunctionType(ty, [ty, ty, ty]))
         acc = builder.extract_value(args[1], 0)
         for i in range(1, coeffs.count):
-            acc = builder.fadd(builder.fmul(acc, args[0]), builder.extract_value(args[1], i))
+            acc = builder.call(fmuladd, [acc, args[0], builder.extract_value(args[1], i)])
         return acc
     return x(x, coeffs), codegen
 
@@ -239,7 +256,7 @@ def tanh_f32(x):
     Max error 2 ulp."""
     a = abs(x)
     z = x * x
-    small = x + x * z * _horner(z, _TANH_P32)
+    small = _where(z == f32(0.0), x, x + x * z * _horner(z, _TANH_P32))  # keeps -0.0
     large = f32(1.0) - _div(f32(2.0), exp_f32(a + a) + f32(1.0))
     return _where(a <= f32(_TANH_SMALL), small, _where(x < f32(0.0), -large, large))
 
@@ -250,7 +267,7 @@ def tanh_f64(x):
     in x**2. Max error 2 ulp."""
     a = abs(x)
     z = x * x
-    small = x + x * z * _horner(z, _TANH_P64)
+    small = _where(z == 0.0, x, x + x * z * _horner(z, _TANH_P64))
     large = 1.0 - _div(2.0, exp_f64(a + a) + 1.0)  # NaN for NaN x
     return _where(a <= _TANH_SMALL, small, _where(x < 0.0, -large, large))
 
