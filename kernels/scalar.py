@@ -6,17 +6,15 @@ beta)``, their derivatives ``(x, y, g, alpha, beta)`` with y = f(x) and g the
 incoming gradient; binary functions take ``(x, y)`` and their derivatives
 ``(x, y, g)``.
 
-exp, log, tanh and sigmoid come from ``vmath``: arithmetic that vectorizes on the CPU,
+exp, log, tanh, sigmoid and GELU come from ``vmath``: arithmetic that vectorizes on the CPU,
 rebound to the GPU's native functions by ``kernels/cuda``.
 """
 import math
 
 from numba import njit
 
-from .vmath import vexp, vlog, vsigmoid, vtanh
+from .vmath import vexp, vgelu, vgelu_slope, vlog, vsigmoid, vtanh
 
-_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 scalar = njit(inline="always", cache=True)
 
@@ -109,13 +107,12 @@ def relu_grad(x, y, g, alpha, beta):
 
 @scalar
 def gelu(x, alpha, beta):
-    return 0.5 * x * (1.0 + math.erf(x * _INV_SQRT_2))
+    return vgelu(x)
 
 
 @scalar
 def gelu_grad(x, y, g, alpha, beta):
-    cdf = 0.5 * (1.0 + math.erf(x * _INV_SQRT_2))
-    return g * (cdf + x * math.exp(-0.5 * x * x) * _INV_SQRT_2PI)
+    return g * vgelu_slope(x)
 
 
 @scalar

@@ -96,6 +96,38 @@ def _div(typingctx, a, b):
 
 
 @intrinsic
+def sortable_int(typingctx, x):
+    """float32/float64 ``x`` as an int32/int64 that orders like x (-0 < +0; NaNs at
+    the ends by sign): integer max/min reductions vectorize where float ones do not
+    without fastmath's no-NaN flag."""
+    if not isinstance(x, types.Float):
+        return None
+    int_type = types.int32 if x.bitwidth == 32 else types.int64
+
+    def codegen(context, builder, sig, args):
+        ity = context.get_value_type(int_type)
+        bits = builder.bitcast(args[0], ity)
+        # Negative floats order backwards: flip all but the sign bit.
+        flip = builder.lshr(builder.ashr(bits, ity(x.bitwidth - 1)), ity(1))
+        return builder.xor(bits, flip)
+    return int_type(x), codegen
+
+
+@intrinsic
+def float_from_sortable(typingctx, key, like):
+    """The float of ``like``'s type that ``sortable_int`` maps to ``key``."""
+    if not isinstance(key, types.Integer) or not isinstance(like, types.Float) \
+            or key.bitwidth != like.bitwidth:
+        return None
+
+    def codegen(context, builder, sig, args):
+        ity = context.get_value_type(key)
+        flip = builder.lshr(builder.ashr(args[0], ity(like.bitwidth - 1)), ity(1))
+        return builder.bitcast(builder.xor(args[0], flip), context.get_value_type(like))
+    return like(key, like), codegen
+
+
+@intrinsic
 def cast_like(typingctx, value, like):
     """``value`` converted to the numeric type of ``like`` (e.g. a float64 row constant
     to a float32 row's dtype, so that the row's loop stays float32)."""
@@ -291,6 +323,45 @@ def sigmoid_f64(x):
     return sigmoid_any(x, 1.0)
 
 
+# ----- GELU -----------------------------------------------------------------------
+# erfc(z) = t exp(-z*z) H(t), t = 1/(1 + z/2): H is a degree-14 Chebyshev fit (mpmath)
+# on z in [0, 10.5], absolute error 3.2e-12; beyond, exp(-z*z) underflows float32.
+_ERFC_H = (-0.017965744468660987, 0.17522126558370038, -0.7665395216493068,
+           1.9660046257014945, -3.232751671721254, 3.4961021566224746, -2.4869890955220924,
+           1.2344779108908925, -0.5476515211638211, 0.1335366188069588, 0.05550585958258929,
+           0.18040095907507994, 0.2464361223375156, 0.28211784968209, 0.28209418624266885)
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+@inline
+def _normal_cdf_f64(x):
+    """(Phi(x), exp(-x*x/2)) for float64 x with relative error ~1e-11: Phi from the
+    upper tail Q(|x|) = erfc(|x|/sqrt 2)/2, so neither tail cancels."""
+    z = abs(x) * _SQRT_HALF
+    t = _div(1.0, 1.0 + 0.5 * z)
+    e = exp_f64(-(z * z))
+    tail = _where(z < 3.7e-9, 0.5, 0.5 * t * e * _horner(t, _ERFC_H))  # the fit's 3e-12
+    return _where(x >= 0.0, 1.0 - tail, tail), e                           # at 0 would show
+
+
+@inline
+def gelu_f32(x):
+    """x * Phi(x) for float32 ``x``, computed in float64 from ``_normal_cdf_f64`` and
+    rounded once. Max error 1 ulp. (-inf gives NaN, as x * Phi(x) does in PyTorch.)"""
+    xd = np.float64(x)
+    cdf, _ = _normal_cdf_f64(xd)
+    return np.float32(xd * cdf)
+
+
+@inline
+def gelu_slope_f32(x):
+    """d/dx x Phi(x) = Phi(x) + x phi(x) for float32 ``x``, computed in float64."""
+    xd = np.float64(x)
+    cdf, e = _normal_cdf_f64(xd)
+    return np.float32(cdf + xd * (e * _INV_SQRT_2PI))
+
+
 # ----- dispatch on the argument's type ---------------------------------------------
 def vexp(x):
     """exp(x), vectorizable in CPU loops (float32 math for float32 ``x``)."""
@@ -317,13 +388,25 @@ def vsigmoid(x):
     return e / (1.0 + e)
 
 
+def vgelu(x):
+    """x * Phi(x) (exact GELU); vectorizable in CPU loops for float32, libm's erfc
+    for float64. erfc keeps the negative tail accurate where 1 + erf(x) would cancel."""
+    return 0.5 * x * math.erfc(-x * _SQRT_HALF)
+
+
+def vgelu_slope(x):
+    """d/dx x Phi(x) = Phi(x) + x exp(-x*x/2) / sqrt(2 pi)."""
+    return 0.5 * math.erfc(-x * _SQRT_HALF) + x * math.exp(-0.5 * x * x) * _INV_SQRT_2PI
+
+
 def _by_type(single, double, native):
     """An overload typing function: ``single`` for float32, ``double`` for float64 and
     ``native`` (scalar libm code) for integers, which the framework casts to float
     before these ops run but whose kernels are still compiled with every branch."""
     def typer(x):
         if isinstance(x, types.Float):
-            return (single if x.bitwidth == 32 else double).py_func
+            impl = single if x.bitwidth == 32 else double
+            return getattr(impl, "py_func", impl)
         if isinstance(x, (types.Integer, types.Boolean)):
             return native
         return None
@@ -334,7 +417,11 @@ overload(vexp, target="cpu", inline="always")(_by_type(exp_f32, exp_f64, vexp))
 overload(vlog, target="cpu", inline="always")(_by_type(log_f32, log_f64, vlog))
 overload(vtanh, target="cpu", inline="always")(_by_type(tanh_f32, tanh_f64, vtanh))
 overload(vsigmoid, target="cpu", inline="always")(_by_type(sigmoid_f32, sigmoid_f64, vsigmoid))
+overload(vgelu, target="cpu", inline="always")(_by_type(gelu_f32, vgelu, vgelu))
+overload(vgelu_slope, target="cpu", inline="always")(
+    _by_type(gelu_slope_f32, vgelu_slope, vgelu_slope))
 
 # The plain-Python bodies above use the GPU's native functions when compiled by
 # kernels/cuda (which rebinds these names); the overloads serve the CPU.
-NATIVE = {"vexp": vexp, "vlog": vlog, "vtanh": vtanh, "vsigmoid": vsigmoid}
+NATIVE = {"vexp": vexp, "vlog": vlog, "vtanh": vtanh, "vsigmoid": vsigmoid, "vgelu": vgelu,
+          "vgelu_slope": vgelu_slope}

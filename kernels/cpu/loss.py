@@ -8,10 +8,10 @@ from numba import prange
 
 from ..vmath import cast_like, vlog
 from ._compile import cpu_kernel
-from .softmax import exp_shifted, line_max, line_sum
+from .softmax import PARALLEL_MIN_EXP, exp_shifted, line_max, line_sum
 
 
-@cpu_kernel(size_arg=2)
+@cpu_kernel(size_arg=2, parallel_min=PARALLEL_MIN_EXP)
 def cross_entropy(loss, lse, x, target, label_smoothing, ignore_index):
     """loss[n] = -(1-e) * logp[n, t] - e/C * sum_c logp[n, c], logp = x - logsumexp(x[n]).
 
@@ -36,7 +36,7 @@ def cross_entropy(loss, lse, x, target, label_smoothing, ignore_index):
         loss[n] = (1.0 - label_smoothing) * (z - row[t]) + label_smoothing * (z - total / C)
 
 
-@cpu_kernel(size_arg=0)
+@cpu_kernel(size_arg=0, parallel_min=PARALLEL_MIN_EXP)
 def cross_entropy_grad(grad_x, grad_loss, x, lse, target, label_smoothing, ignore_index):
     """grad_x[n, c] = grad_loss[n] * (softmax(x[n])[c] - (1-e)*[c == t] - e/C).
 

@@ -11,10 +11,13 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ..vmath import cast_like, vexp, vlog
+from ..vmath import cast_like, float_from_sortable, sortable_int, vexp, vlog
 from ._compile import cpu_kernel
 
 inline = njit(inline="always", cache=True)
+# exp makes these kernels' work per element several times a copy's, so the thread
+# pool's wake-up pays from fewer elements than PARALLEL_MIN_WORK.
+PARALLEL_MIN_EXP = 1 << 17
 
 
 @njit(cache=True, fastmath={"reassoc"})
@@ -28,13 +31,23 @@ def line_sum(v):
     return s
 
 
+@njit(cache=True, fastmath={"reassoc"})
+def line_dot(u, v):
+    """sum(u * v) in float64, vectorized like ``line_sum``."""
+    s = 0.0
+    for r in range(v.size):
+        s += u[r] * v[r]
+    return s
+
+
 @inline
 def line_max(v):
-    """max(v) in v's dtype (-inf for an all -inf line); v has at least one element."""
-    m = v[0]
+    """max(v) in v's dtype (-inf for an all -inf line, NaN for a NaN one); v has at
+    least one element. Taken on ``sortable_int`` keys so that the loop vectorizes."""
+    m = sortable_int(v[0])
     for r in range(1, v.size):
-        m = max(m, v[r])
-    return m
+        m = max(m, sortable_int(v[r]))
+    return float_from_sortable(m, v[0])
 
 
 @inline
@@ -62,7 +75,7 @@ def _softmax_line(os, xs, log_output):
             os[r] = os[r] * inv
 
 
-@cpu_kernel(size_arg=1)
+@cpu_kernel(size_arg=1, parallel_min=PARALLEL_MIN_EXP)
 def softmax(out, x, log_output):
     """out = softmax(x) (or log_softmax when ``log_output``) along R.
 
@@ -88,14 +101,12 @@ def _softmax_grad_line(gx, g, y, log_output):
         for r in range(y.size):
             gx[r] = g[r] - gx[r] * s
     else:
-        s = 0.0
-        for r in range(y.size):
-            s += g[r] * y[r]
+        s = line_dot(g, y)
         for r in range(y.size):
             gx[r] = y[r] * (g[r] - s)
 
 
-@cpu_kernel(size_arg=1)
+@cpu_kernel(size_arg=1, parallel_min=PARALLEL_MIN_EXP)
 def softmax_grad(grad_x, grad_out, out, log_output):
     """Backward of ``softmax`` from its output y.
 
@@ -124,7 +135,7 @@ def _logsumexp_line(xs, scratch):
     return m + vlog(line_sum(scratch))
 
 
-@cpu_kernel(size_arg=1)
+@cpu_kernel(size_arg=1, parallel_min=PARALLEL_MIN_EXP)
 def logsumexp(out, x):
     """out[a, b] = log sum_r exp(x[a, r, b]), stable for large inputs.
 
@@ -153,7 +164,7 @@ def _logsumexp_grad_line(gx, xs, g, lse):
         gx[r] = g * gx[r]
 
 
-@cpu_kernel(size_arg=0)
+@cpu_kernel(size_arg=0, parallel_min=PARALLEL_MIN_EXP)
 def logsumexp_grad(grad_x, grad_out, x, out):
     """grad_x[a, r, b] = grad_out[a, b] * exp(x[a, r, b] - out[a, b]).
 

@@ -1,4 +1,4 @@
-"""exp, log, tanh and sigmoid of ``kernels.vmath`` (through the CPU ``unary`` kernel)
+"""exp, log, tanh, sigmoid and GELU of ``kernels.vmath`` (through the CPU ``unary`` kernel)
 against NumPy over the whole float range: <= 2 ulp, special values exact."""
 import numpy as np
 import pytest
@@ -91,3 +91,37 @@ def test_signed_zero_and_dtype():
         x = fw.tensor(np.array([-0.0, 0.0], dtype))
         assert np.signbit(x.tanh().numpy()).tolist() == [True, False]
         assert x.exp().dtype is (fw.float32 if dtype == np.float32 else fw.float64)
+
+
+def _ref_gelu(x):
+    """x * Phi(x) in float64 through erfc, which keeps the negative tail accurate."""
+    from scipy.special import erfc
+    return x * 0.5 * erfc(-x / np.sqrt(2.0))
+
+
+def test_gelu_float32_whole_range():
+    x = float32_inputs(4099)
+    got = fw.nn.functional.gelu(fw.tensor(x)).numpy()
+    with np.errstate(all="ignore"):
+        expected = _ref_gelu(x.astype(np.float64)).astype(np.float32)
+    special = ~np.isfinite(expected) | (expected == 0)
+    np.testing.assert_array_equal(got[special], expected[special])
+    assert ulp_distance(got[~special], expected[~special]).max() <= 2
+
+
+def test_gelu_float64_and_gradients():
+    # float64 GELU is libm's erfc (scalar): accurate, its tail conditioned by x/sqrt(2).
+    x = np.concatenate([np.linspace(-30.0, 30.0, 20001), np.array(SPECIALS)])
+    got = fw.nn.functional.gelu(fw.tensor(x)).numpy()
+    with np.errstate(all="ignore"):
+        expected = _ref_gelu(x)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
+    for dtype, rtol in ((np.float32, 1e-6), (np.float64, 1e-12)):
+        v = np.linspace(-12.0, 12.0, 4001).astype(dtype)
+        t = fw.tensor(v, requires_grad=True)
+        fw.nn.functional.gelu(t).sum().backward()
+        vd = v.astype(np.float64)
+        slope = _ref_gelu(vd) / np.where(vd == 0, 1, vd) + vd * np.exp(-vd * vd / 2) / np.sqrt(2 * np.pi)
+        slope[vd == 0] = 0.5
+        # the slope crosses 0 near x = -0.75, where only an absolute bound means anything
+        np.testing.assert_allclose(t.grad.numpy(), slope, rtol=rtol, atol=rtol * 1e-3)
