@@ -1,186 +1,53 @@
-"""exp, log, tanh and sigmoid in plain arithmetic, so that CPU element loops calling them vectorize.
+"""exp, log, tanh, sigmoid and GELU in plain arithmetic, so CPU loops over them vectorize.
 
 Numba calls libm for ``math.exp`` and friends, one element at a time (it lost SVML), so
-a loop over them cannot vectorize. These functions use only arithmetic, comparisons
-and bit casts, which LLVM turns into SIMD code. Each math function comes in a float32
-variant (a float32 polynomial is what makes float32 data fast) and a float64 one
-(float64 data stays accurate); ``vexp``, ``vlog``, ``vtanh`` and ``vsigmoid`` pick one by the
-argument's type when Numba compiles the caller (integers take the float64 variant).
+a loop over them cannot vectorize. These functions use only arithmetic, comparisons,
+selects and bit casts (``kernels.irops``), which LLVM turns into SIMD code. Each comes
+in a float32 variant (a float32 polynomial is what makes float32 data fast) and a
+float64 one (float64 data stays accurate); ``vexp``, ``vlog``, ``vtanh``, ``vsigmoid``,
+``vgelu`` and ``vgelu_slope`` pick one by the argument's type when Numba compiles the
+caller. Integer arguments (every op branch of a kernel is compiled for its dtype) and
+float64 GELU take the plain-Python bodies, i.e. libm.
 
 Special values are handled by explicit selects, never by fastmath's no-NaN/no-inf
 assumptions: NaN in gives NaN, overflow gives inf, underflow gives 0 through the
-denormals. ``kernels/cuda`` rebinds these names to the GPU's native functions
-(``NATIVE``), which are already fast there. Max errors below are those measured by
-``tests/kernels/test_vmath.py`` against NumPy (every 61st float32 bit pattern, and
-random float64 bit patterns plus dense ranges).
+denormals. ``kernels/cuda`` rebinds these names to the plain-Python bodies compiled
+for the GPU (``NATIVE``), whose native functions are already fast. The max errors in
+the docstrings were measured against NumPy with ``tests/kernels/test_vmath.py``'s
+checks at every 257th float32 bit pattern and 1M random float64 bit patterns plus
+dense ranges (the test itself samples every 4099th pattern).
 """
 import decimal
 import math
 
 import numpy as np
-from llvmlite import ir
 from numba import njit, types
-from numba.extending import intrinsic, overload
+from numba.extending import overload
+
+from .irops import bits, div, from_bits, horner, pow2, where
 
 inline = njit(inline="always", cache=True)
 f32 = np.float32
 
 
-def _split_ln2(bits):
-    """ln 2 as hi + lo, hi with only its top ``bits`` mantissa bits, so k * hi is exact."""
-    hi_bits = np.array(math.log(2)).view(np.int64) >> (52 - bits) << (52 - bits)
+def _split_ln2(keep):
+    """ln 2 as hi + lo, hi with only its top ``keep`` mantissa bits, so k * hi is exact."""
+    hi_bits = np.array(math.log(2)).view(np.int64) >> (52 - keep) << (52 - keep)
     hi = float(np.array(hi_bits).view(np.float64))
     decimal.getcontext().prec = 40
     return hi, float(decimal.Decimal(2).ln() - decimal.Decimal(hi))
 
 
-# ----- bit casts (no conversion: the float's IEEE bits as an integer and back) ------
-@intrinsic
-def _bits(typingctx, x):
-    """The bits of float32/float64 ``x`` as int32/int64."""
-    if not isinstance(x, types.Float):
-        return None
-    int_type = types.int32 if x.bitwidth == 32 else types.int64
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(int_type))
-    return int_type(x), codegen
-
-
-@intrinsic
-def _from_bits(typingctx, bits, like):
-    """The float of ``like``'s type whose bits are the low bits of integer ``bits``."""
-    if not isinstance(bits, types.Integer) or not isinstance(like, types.Float):
-        return None
-
-    def codegen(context, builder, sig, args):
-        int_type = context.get_value_type(types.int32 if like.bitwidth == 32 else types.int64)
-        value = args[0]
-        if bits.bitwidth > int_type.width:
-            value = builder.trunc(value, int_type)
-        elif bits.bitwidth < int_type.width:
-            value = builder.sext(value, int_type)
-        return builder.bitcast(value, context.get_value_type(like))
-    return like(bits, like), codegen
-
-
-@intrinsic
-def _pow2(typingctx, k):
-    """2**k for an integer-valued float ``k`` within the normal exponent range.
-
-    Built in LLVM IR so the exponent arithmetic stays in the float's integer width
-    (Numba would widen int32 arithmetic to int64 and halve the vector width).
-    """
-    if not isinstance(k, types.Float):
-        return None
-    single = k.bitwidth == 32
-
-    def codegen(context, builder, sig, args):
-        int_type = context.get_value_type(types.int32 if single else types.int64)
-        biased = builder.add(builder.fptosi(args[0], int_type), int_type(127 if single else 1023))
-        shifted = builder.shl(biased, int_type(23 if single else 52))
-        return builder.bitcast(shifted, context.get_value_type(k))
-    return k(k), codegen
-
-
-@intrinsic
-def _div(typingctx, a, b):
-    """a / b for floats of one type, IEEE (inf/NaN on a zero divisor). Numba's ``/``
-    checks for zero to raise ZeroDivisionError, and that branch stops vectorization."""
-    if not isinstance(a, types.Float) or a != b:
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.fdiv(args[0], args[1])
-    return a(a, b), codegen
-
-
-@intrinsic
-def sortable_int(typingctx, x):
-    """float32/float64 ``x`` as an int32/int64 that orders like x (-0 < +0; NaNs at
-    the ends by sign): integer max/min reductions vectorize where float ones do not
-    without fastmath's no-NaN flag."""
-    if not isinstance(x, types.Float):
-        return None
-    int_type = types.int32 if x.bitwidth == 32 else types.int64
-
-    def codegen(context, builder, sig, args):
-        ity = context.get_value_type(int_type)
-        bits = builder.bitcast(args[0], ity)
-        # Negative floats order backwards: flip all but the sign bit.
-        flip = builder.lshr(builder.ashr(bits, ity(x.bitwidth - 1)), ity(1))
-        return builder.xor(bits, flip)
-    return int_type(x), codegen
-
-
-@intrinsic
-def float_from_sortable(typingctx, key, like):
-    """The float of ``like``'s type that ``sortable_int`` maps to ``key``."""
-    if not isinstance(key, types.Integer) or not isinstance(like, types.Float) \
-            or key.bitwidth != like.bitwidth:
-        return None
-
-    def codegen(context, builder, sig, args):
-        ity = context.get_value_type(key)
-        flip = builder.lshr(builder.ashr(args[0], ity(like.bitwidth - 1)), ity(1))
-        return builder.bitcast(builder.xor(args[0], flip), context.get_value_type(like))
-    return like(key, like), codegen
-
-
-@intrinsic
-def cast_like(typingctx, value, like):
-    """``value`` converted to the numeric type of ``like`` (e.g. a float64 row constant
-    to a float32 row's dtype, so that the row's loop stays float32)."""
-    if not isinstance(value, types.Number) or not isinstance(like, types.Number):
-        return None
-
-    def codegen(context, builder, sig, args):
-        return context.cast(builder, args[0], value, like)
-    return like(value, like), codegen
-
-
-@intrinsic
-def _where(typingctx, cond, a, b):
-    """``a if cond else b`` as one select instruction, both sides computed. (A Python
-    conditional expression in a function inlined by Numba becomes branches and phi
-    nodes, which Numba's SSA pass warns about.)"""
-    if not isinstance(cond, types.Boolean) or a != b:
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.select(args[0], args[1], args[2])
-    return a(cond, a, b), codegen
-
-
-@intrinsic
-def _horner(typingctx, x, coeffs):
-    """c[0] x**(n-1) + ... + c[n-1] by Horner's rule, unrolled; ``coeffs`` a tuple of
-    x's type, highest power first."""
-    if not isinstance(coeffs, types.UniTuple) or coeffs.dtype != x:
-        return None
-
-    def codegen(context, builder, sig, args):
-        # fmuladd: one fused multiply-add where the CPU has FMA, mul then add elsewhere.
-        ty = args[0].type
-        fmuladd = builder.module.declare_intrinsic("llvm.fmuladd", [ty],
-                                                   ir.FunctionType(ty, [ty, ty, ty]))
-        acc = builder.extract_value(args[1], 0)
-        for i in range(1, coeffs.count):
-            acc = builder.call(fmuladd, [acc, args[0], builder.extract_value(args[1], i)])
-        return acc
-    return x(x, coeffs), codegen
-
-
 @inline
 def _clamp(x, lo, hi):
     """x limited to [lo, hi], NaN to hi (so later integer casts stay defined)."""
-    return _where(x < hi, _where(x > lo, x, lo), hi)
+    return where(x < hi, where(x > lo, x, lo), hi)
 
 
 @inline
 def _exp_limits(x, y, lo, hi, inf, zero):
     """exp's result ``y`` for x in [lo, hi]; NaN, inf (overflow) or 0 (underflow) outside."""
-    return _where(x != x, x, _where(x > hi, inf, _where(x < lo, zero, y)))
+    return where(x != x, x, where(x > hi, inf, where(x < lo, zero, y)))
 
 
 # ----- exp ------------------------------------------------------------------------
@@ -202,9 +69,9 @@ def exp_f32(x):
     xc = _clamp(x, _EXP32_LO, _EXP32_HI)
     k = np.floor(xc * f32(1.4426950408889634) + f32(0.5))
     r = xc - k * _LN2_HI32 - k * _LN2_LO32
-    p = f32(1.0) + (r + r * r * _horner(r, _INV_FACT32))
+    p = f32(1.0) + (r + r * r * horner(r, _INV_FACT32))
     k1 = np.floor(k * f32(0.5))
-    y = p * _pow2(k1) * _pow2(k - k1)
+    y = p * pow2(k1) * pow2(k - k1)
     return _exp_limits(x, y, _EXP32_LO, _EXP32_HI, f32(np.inf), f32(0.0))
 
 
@@ -215,9 +82,9 @@ def exp_f64(x):
     xc = _clamp(x, _EXP64_LO, _EXP64_HI)
     k = np.floor(xc * 1.4426950408889634 + 0.5)
     r = xc - k * _LN2_HI64 - k * _LN2_LO64
-    p = 1.0 + (r + r * r * _horner(r, _INV_FACT64))
+    p = 1.0 + (r + r * r * horner(r, _INV_FACT64))
     k1 = np.floor(k * 0.5)
-    y = p * _pow2(k1) * _pow2(k - k1)
+    y = p * pow2(k1) * pow2(k - k1)
     return _exp_limits(x, y, _EXP64_LO, _EXP64_HI, math.inf, 0.0)
 
 
@@ -231,7 +98,7 @@ _SQRT_HALF32_BITS, _SQRT_HALF64_BITS = 0x3F3504F3, 0x3FE6A09E667F3BCD
 @inline
 def _log_limits(x, y, inf, zero, nan):
     """log's result ``y`` for finite x > 0; inf at inf, -inf at +-0, NaN below 0 or NaN."""
-    return _where(x >= zero, _where(x == inf, x, _where(x == zero, -inf, y)), nan)
+    return where(x >= zero, where(x == inf, x, where(x == zero, -inf, y)), nan)
 
 
 @inline
@@ -240,14 +107,14 @@ def log_f32(x):
     bits (denormals scaled up first), then log(m) = log(1+f) by the atanh series in
     s = f/(2+f) up to s**9, written to keep f's exact leading term. Max error 1 ulp."""
     tiny = x < f32(1.1754943508222875e-38)
-    xs = _where(tiny, x * f32(33554432.0), x)  # 2**25 makes a denormal normal
+    xs = where(tiny, x * f32(33554432.0), x)  # 2**25 makes a denormal normal
     # Offsetting the bits moves mantissas >= sqrt(2) into the next binade.
-    ix = _bits(xs) + (0x3F800000 - _SQRT_HALF32_BITS)
-    e = f32((ix >> 23) - 127) - _where(tiny, f32(25.0), f32(0.0))
-    f = _from_bits((ix & 0x7FFFFF) + _SQRT_HALF32_BITS, xs) - f32(1.0)
-    s = _div(f, f32(2.0) + f)
+    ix = bits(xs) + (0x3F800000 - _SQRT_HALF32_BITS)
+    e = f32((ix >> 23) - 127) - where(tiny, f32(25.0), f32(0.0))
+    f = from_bits((ix & 0x7FFFFF) + _SQRT_HALF32_BITS, xs) - f32(1.0)
+    s = div(f, f32(2.0) + f)
     z = s * s
-    big_r = z * _horner(z, _ATANH32)
+    big_r = z * horner(z, _ATANH32)
     hfsq = f32(0.5) * f * f
     y = e * _LN2_HI32 + ((e * _LN2_LO32 + s * (hfsq + big_r)) - hfsq + f)
     return _log_limits(x, y, f32(np.inf), f32(0.0), f32(np.nan))
@@ -255,15 +122,16 @@ def log_f32(x):
 
 @inline
 def log_f64(x):
-    """log of float64 ``x``: the method of ``log_f32`` with the series up to s**23. Max error 1 ulp."""
+    """log of float64 ``x``: the method of ``log_f32`` with the series up to s**23.
+    Max error 1 ulp."""
     tiny = x < 2.2250738585072014e-308
-    xs = _where(tiny, x * 18014398509481984.0, x)  # 2**54
-    ix = _bits(xs) + (0x3FF0000000000000 - _SQRT_HALF64_BITS)
-    e = float((ix >> 52) - 1023) - _where(tiny, 54.0, 0.0)
-    f = _from_bits((ix & 0xFFFFFFFFFFFFF) + _SQRT_HALF64_BITS, xs) - 1.0
-    s = _div(f, 2.0 + f)
+    xs = where(tiny, x * 18014398509481984.0, x)  # 2**54
+    ix = bits(xs) + (0x3FF0000000000000 - _SQRT_HALF64_BITS)
+    e = float((ix >> 52) - 1023) - where(tiny, 54.0, 0.0)
+    f = from_bits((ix & 0xFFFFFFFFFFFFF) + _SQRT_HALF64_BITS, xs) - 1.0
+    s = div(f, 2.0 + f)
     z = s * s
-    big_r = z * _horner(z, _ATANH64)
+    big_r = z * horner(z, _ATANH64)
     hfsq = 0.5 * f * f
     y = e * _LN2_HI64 + ((e * _LN2_LO64 + s * (hfsq + big_r)) - hfsq + f)
     return _log_limits(x, y, math.inf, 0.0, math.nan)
@@ -285,23 +153,23 @@ _TANH_P64 = (6.485163482793113e-06, -3.12011014257974e-05, 9.257116129556769e-05
 def tanh_f32(x):
     """tanh of float32 ``x``: an odd polynomial for |x| <= 0.625, else
     sign(x) * (1 - 2 / (exp(2|x|) + 1)), which saturates to +-1 as exp overflows.
-    Max error 2 ulp."""
+    Max error 1 ulp."""
     a = abs(x)
     z = x * x
-    small = _where(z == f32(0.0), x, x + x * z * _horner(z, _TANH_P32))  # keeps -0.0
-    large = f32(1.0) - _div(f32(2.0), exp_f32(a + a) + f32(1.0))
-    return _where(a <= f32(_TANH_SMALL), small, _where(x < f32(0.0), -large, large))
+    small = where(z == f32(0.0), x, x + x * z * horner(z, _TANH_P32))  # keeps -0.0
+    large = f32(1.0) - div(f32(2.0), exp_f32(a + a) + f32(1.0))
+    return where(a <= f32(_TANH_SMALL), small, where(x < f32(0.0), -large, large))
 
 
 @inline
 def tanh_f64(x):
     """tanh of float64 ``x``: the method of ``tanh_f32`` with a degree-11 polynomial
-    in x**2. Max error 2 ulp."""
+    in x**2. Max error 1 ulp."""
     a = abs(x)
     z = x * x
-    small = _where(z == 0.0, x, x + x * z * _horner(z, _TANH_P64))
-    large = 1.0 - _div(2.0, exp_f64(a + a) + 1.0)  # NaN for NaN x
-    return _where(a <= _TANH_SMALL, small, _where(x < 0.0, -large, large))
+    small = where(z == 0.0, x, x + x * z * horner(z, _TANH_P64))
+    large = 1.0 - div(2.0, exp_f64(a + a) + 1.0)  # NaN for NaN x
+    return where(a <= _TANH_SMALL, small, where(x < 0.0, -large, large))
 
 
 # ----- sigmoid --------------------------------------------------------------------
@@ -310,7 +178,7 @@ def sigmoid_any(x, one):
     """1 / (1 + exp(-x)) computed in the type of ``one``: e = exp(-|x|), then 1/(1+e)
     for x >= 0 and e/(1+e) below, so exp never overflows. Max error 2 ulp."""
     e = vexp(-abs(x))
-    return _div(_where(x >= 0, one, e), one + e)
+    return div(where(x >= 0, one, e), one + e)
 
 
 @inline
@@ -339,10 +207,10 @@ def _normal_cdf_f64(x):
     """(Phi(x), exp(-x*x/2)) for float64 x with relative error ~1e-11: Phi from the
     upper tail Q(|x|) = erfc(|x|/sqrt 2)/2, so neither tail cancels."""
     z = abs(x) * _SQRT_HALF
-    t = _div(1.0, 1.0 + 0.5 * z)
+    t = div(1.0, 1.0 + 0.5 * z)
     e = exp_f64(-(z * z))
-    tail = _where(z < 3.7e-9, 0.5, 0.5 * t * e * _horner(t, _ERFC_H))  # the fit's 3e-12
-    return _where(x >= 0.0, 1.0 - tail, tail), e                           # at 0 would show
+    tail = where(z < 3.7e-9, 0.5, 0.5 * t * e * horner(t, _ERFC_H))  # the fit's 3e-12
+    return where(x >= 0.0, 1.0 - tail, tail), e                           # at 0 would show
 
 
 @inline

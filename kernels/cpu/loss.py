@@ -6,7 +6,8 @@ which is ``kernels.vmath``'s vectorizable one in the logits' dtype.
 import numpy as np
 from numba import prange
 
-from ..vmath import cast_like, vlog
+from ..irops import cast_like
+from ..vmath import vlog
 from ._compile import cpu_kernel
 from .softmax import PARALLEL_MIN_EXP, exp_shifted, line_max, line_sum
 

@@ -11,7 +11,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ..vmath import cast_like, float_from_sortable, sortable_int, vexp, vlog
+from ..irops import cast_like, float_from_sortable, sortable_int
+from ..vmath import vexp, vlog
 from ._compile import cpu_kernel
 
 inline = njit(inline="always", cache=True)

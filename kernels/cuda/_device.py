@@ -3,7 +3,7 @@
 ``kernels/scalar.py`` holds each op's math once, as plain Python compiled by Numba;
 here the same Python functions are compiled again as CUDA device functions, so the
 CPU and the GPU share one definition of every op and every derivative. The CPU's
-vectorizable exp/log/tanh/sigmoid (``kernels.vmath``) are rebound to the GPU's native
+vectorizable exp/log/tanh/sigmoid/GELU (``kernels.vmath``) are rebound to the GPU's native
 functions, which are fast there.
 """
 import types
