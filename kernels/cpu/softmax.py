@@ -43,8 +43,9 @@ def line_dot(u, v):
 
 @inline
 def line_max(v):
-    """max(v) in v's dtype (-inf for an all -inf line, NaN for a NaN one); v has at
-    least one element. Taken on ``sortable_int`` keys so that the loop vectorizes."""
+    """max(v) in v's dtype (-inf for an all -inf line); v has at least one element.
+    Taken on ``sortable_int`` keys so that the loop vectorizes. A NaN wins or loses by
+    its sign bit; its exp makes the line's results NaN either way."""
     m = sortable_int(v[0])
     for r in range(1, v.size):
         m = max(m, sortable_int(v[r]))
