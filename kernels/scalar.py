@@ -5,13 +5,16 @@ that call them stay branch-free and vectorize. Unary functions take ``(x, alpha,
 beta)``, their derivatives ``(x, y, g, alpha, beta)`` with y = f(x) and g the
 incoming gradient; binary functions take ``(x, y)`` and their derivatives
 ``(x, y, g)``.
+
+exp, log, tanh, sigmoid and GELU come from ``vmath``: arithmetic that vectorizes on the CPU,
+rebound to the GPU's native functions by ``kernels/cuda``.
 """
 import math
 
 from numba import njit
 
-_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+from .vmath import vexp, vgelu, vgelu_slope, vlog, vsigmoid, vtanh
+
 
 scalar = njit(inline="always", cache=True)
 
@@ -29,7 +32,7 @@ def neg_grad(x, y, g, alpha, beta):
 
 @scalar
 def exp(x, alpha, beta):
-    return math.exp(x)
+    return vexp(x)
 
 
 @scalar
@@ -39,9 +42,7 @@ def exp_grad(x, y, g, alpha, beta):
 
 @scalar
 def log(x, alpha, beta):
-    if x > 0:
-        return math.log(x)
-    return -math.inf if x == 0 else math.nan
+    return vlog(x)
 
 
 @scalar
@@ -76,7 +77,7 @@ def abs_grad(x, y, g, alpha, beta):
 
 @scalar
 def tanh(x, alpha, beta):
-    return math.tanh(x)
+    return vtanh(x)
 
 
 @scalar
@@ -86,11 +87,7 @@ def tanh_grad(x, y, g, alpha, beta):
 
 @scalar
 def sigmoid(x, alpha, beta):
-    # Two branches keep exp() from overflowing for large |x|.
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
+    return vsigmoid(x)
 
 
 @scalar
@@ -110,13 +107,12 @@ def relu_grad(x, y, g, alpha, beta):
 
 @scalar
 def gelu(x, alpha, beta):
-    return 0.5 * x * (1.0 + math.erf(x * _INV_SQRT_2))
+    return vgelu(x)
 
 
 @scalar
 def gelu_grad(x, y, g, alpha, beta):
-    cdf = 0.5 * (1.0 + math.erf(x * _INV_SQRT_2))
-    return g * (cdf + x * math.exp(-0.5 * x * x) * _INV_SQRT_2PI)
+    return g * vgelu_slope(x)
 
 
 @scalar

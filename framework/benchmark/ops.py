@@ -2,6 +2,7 @@
 import numpy as np
 
 import framework as fw
+import framework.nn.functional as F
 
 from . import refs
 from .core import Case
@@ -82,6 +83,28 @@ def _elementwise_cases(n, rng, against, torch, missing):
     return out
 
 
+def _softmax_case(rows, cols, rng, against, torch, missing):
+    """softmax forward + backward along the last dim of a (rows, cols) float32 batch."""
+    x_np = rng.standard_normal((rows, cols)).astype(np.float32)
+    x = fw.tensor(x_np, requires_grad=True)
+
+    def ours():
+        x.grad = None
+        F.softmax(x, -1).sum().backward()
+
+    theirs = None
+    if torch is not None:
+        tx = torch.tensor(x_np, requires_grad=True)
+
+        def theirs():
+            tx.grad = None
+            torch.softmax(tx, -1).sum().backward()
+
+    case = Case("ops", f"softmax fwd+bwd, ({rows}, {cols}) float32", {"numbagrad": ours},
+                bytes=5 * 4 * rows * cols)
+    return refs.add_refs(case, against, theirs, None, missing)
+
+
 def cases(against, scale=1.0, torch_missing=None):
     torch, missing = refs.torch_module(against)
     missing = missing or torch_missing
@@ -95,6 +118,8 @@ def cases(against, scale=1.0, torch_missing=None):
     rng = np.random.default_rng(0)
     for n in sizes:
         out.extend(_elementwise_cases(n, rng, against, torch, missing))
+    for rows, cols in [(64, 10), (512, 1000)] if scale >= 1 else [(4, 10)]:
+        out.append(_softmax_case(rows, cols, rng, against, torch, missing))
     dims = [256, 1024] if scale >= 1 else [max(8, int(256 * scale))]
     for d in dims:
         a_np = rng.standard_normal((d, d)).astype(np.float32)

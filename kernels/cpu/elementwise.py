@@ -8,7 +8,11 @@ at four means one compiled kernel per dtype, whatever the tensors' ranks.
 Work is split into chunks of the flat output. Inside a chunk, each run along the last
 dim is handed to a loop over *views* indexed from 0: Numba then drops its
 negative-index checks and LLVM vectorizes the loop. The op code is branched on once
-per run, outside the element loop, for the same reason.
+per run, outside the element loop, for the same reason; exp, log, tanh, sigmoid and
+GELU vectorize too, as ``kernels.vmath`` writes them in plain arithmetic.
+
+Numba's cache keys a kernel on this file only: a change to ``scalar.py`` or
+``vmath.py`` needs this file touched (or the ``__pycache__`` cleared) to recompile.
 """
 from numba import njit, prange
 

@@ -1,12 +1,15 @@
 """Cross-entropy fused with log-softmax: one pass forward, one pass backward.
 
-Rows are independent; threads split them. Each row subtracts its max before exp().
+Rows are independent; threads split them. Each row subtracts its max before exp(),
+which is ``kernels.vmath``'s vectorizable one in the logits' dtype.
 """
-import math
-
+import numpy as np
 from numba import njit, prange
 
+from ..irops import cast_like
+from ..vmath import vlog
 from ._compile import cpu_kernel
+from .softmax import PARALLEL_MIN_EXP, exp_shifted, line_max, line_sum
 
 
 @njit(cache=True)
@@ -18,27 +21,24 @@ def _check_targets(target, n_classes, ignore_index):
             raise IndexError("cross_entropy: a target is out of range [0, number of classes)")
 
 
-@cpu_kernel(size_arg=2)
+@cpu_kernel(size_arg=2, parallel_min=PARALLEL_MIN_EXP)
 def cross_entropy(loss, lse, x, target, label_smoothing, ignore_index):
     """loss[n] = -(1-e) * logp[n, t] - e/C * sum_c logp[n, c], logp = x - logsumexp(x[n]).
 
     Rows whose target equals ``ignore_index`` get loss 0. ``lse`` keeps each row's
-    logsumexp for the backward. Loop nest: for n in prange(N): max; sum exp; loss.
+    logsumexp for the backward. Loop nest: for n in prange(N): max; exp into a
+    scratch row; sums; loss.
     Shapes: x (N, C); target (N,) int64; loss, lse (N,).
     """
     N, C = x.shape
     _check_targets(target, C, ignore_index)
+    scratch = np.empty_like(x)
     for n in prange(N):
         row = x[n]
-        m = -math.inf
-        for c in range(C):
-            m = max(m, row[c])
-        s = 0.0
-        total = 0.0
-        for c in range(C):
-            s += math.exp(row[c] - m)
-            total += row[c]
-        z = m + math.log(s)
+        m = line_max(row)
+        exp_shifted(scratch[n], row, m)
+        z = m + vlog(line_sum(scratch[n]))
+        total = line_sum(row)
         lse[n] = z
         t = target[n]
         if t == ignore_index:
@@ -47,7 +47,7 @@ def cross_entropy(loss, lse, x, target, label_smoothing, ignore_index):
         loss[n] = (1.0 - label_smoothing) * (z - row[t]) + label_smoothing * (z - total / C)
 
 
-@cpu_kernel(size_arg=0)
+@cpu_kernel(size_arg=0, parallel_min=PARALLEL_MIN_EXP)
 def cross_entropy_grad(grad_x, grad_loss, x, lse, target, label_smoothing, ignore_index):
     """grad_x[n, c] = grad_loss[n] * (softmax(x[n])[c] - (1-e)*[c == t] - e/C).
 
@@ -63,6 +63,7 @@ def cross_entropy_grad(grad_x, grad_loss, x, lse, target, label_smoothing, ignor
             continue
         g, z = grad_loss[n], lse[n]
         smooth = label_smoothing / C
+        exp_shifted(gx, row, cast_like(z, row[0]))  # float32 logits: float32 exp
         for c in range(C):
-            gx[c] = g * (math.exp(row[c] - z) - smooth)
+            gx[c] = g * (gx[c] - smooth)
         gx[t] -= g * (1.0 - label_smoothing)

@@ -1,45 +1,114 @@
 """Softmax, log-softmax and logsumexp over the middle axis of ``(A, R, B)``.
 
 Each (a, b) line is independent; threads split the A*B lines, and each line is
-taken as a 1-D view so its loops index from 0. Every line subtracts its maximum
-first so exp() never overflows, and accumulates in float64.
+taken as a 1-D view so its loops index from 0 (a contiguous one when B == 1, the
+usual last-axis case, so that LLVM vectorizes it). Every line subtracts its maximum
+first so exp() never overflows; exp and log are ``kernels.vmath``'s vectorizable
+ones, computed in the input's dtype, and sums accumulate in float64.
 """
 import math
 
-from numba import prange
+import numpy as np
+from numba import njit, prange
 
+from ..irops import cast_like, float_from_sortable, sortable_int
+from ..vmath import vexp, vlog
 from ._compile import cpu_kernel
 
+inline = njit(inline="always", cache=True)
+# exp makes these kernels' work per element several times a copy's, so the thread
+# pool's wake-up pays from fewer elements than PARALLEL_MIN_WORK.
+PARALLEL_MIN_EXP = 1 << 17
 
-@cpu_kernel(size_arg=1)
+
+@njit(cache=True, fastmath={"reassoc"})
+def line_sum(v):
+    """sum(v) in float64; ``reassoc`` lets LLVM vectorize the accumulation. Not inlined
+    by Numba, so the flag stays on this function's instructions only (LLVM still
+    inlines it), away from the exp/log arithmetic that reassociation would break."""
+    s = 0.0
+    for r in range(v.size):
+        s += v[r]
+    return s
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def line_dot(u, v):
+    """sum(u * v) in float64, vectorized like ``line_sum``."""
+    s = 0.0
+    for r in range(v.size):
+        s += u[r] * v[r]
+    return s
+
+
+@inline
+def line_max(v):
+    """max(v) in v's dtype (-inf for an all -inf line); v has at least one element.
+    Taken on ``sortable_int`` keys so that the loop vectorizes. A NaN wins or loses by
+    its sign bit; its exp makes the line's results NaN either way."""
+    m = sortable_int(v[0])
+    for r in range(1, v.size):
+        m = max(m, sortable_int(v[r]))
+    return float_from_sortable(m, v[0])
+
+
+@inline
+def exp_shifted(out, v, m):
+    """out[r] = exp(v[r] - m): vectorizes (``vexp``), and m is in v's dtype so a
+    float32 line stays float32."""
+    for r in range(v.size):
+        out[r] = vexp(v[r] - m)
+
+
+@inline
+def _softmax_line(os, xs, log_output):
+    m = line_max(xs)
+    # An all -inf line gives NaN, as in PyTorch. A float32 zero keeps m's dtype.
+    m = m if m != -math.inf else np.float32(0.0)
+    exp_shifted(os, xs, m)
+    s = line_sum(os)
+    if log_output:
+        lse = m + vlog(s)
+        for r in range(xs.size):
+            os[r] = xs[r] - lse
+    else:
+        inv = 1.0 / s if s > 0 else math.nan
+        for r in range(xs.size):
+            os[r] = os[r] * inv
+
+
+@cpu_kernel(size_arg=1, parallel_min=PARALLEL_MIN_EXP)
 def softmax(out, x, log_output):
     """out = softmax(x) (or log_softmax when ``log_output``) along R.
 
-    Loop nest: for (a, b) in prange(A*B): max over r; sum exp over r; write r.
+    Loop nest: for (a, b) in prange(A*B): max over r; exp and sum over r; write r.
     Shapes: out, x (A, R, B).
     """
     A, R, B = x.shape
+    if R == 0:
+        return
+    x2, out2 = x.reshape(A, R * B), out.reshape(A, R * B)
     for t in prange(A * B):
-        xs, os = x[t // B, :, t % B], out[t // B, :, t % B]
-        m = -math.inf
-        for r in range(R):
-            m = max(m, xs[r])
-        if m == -math.inf:
-            m = 0.0
-        s = 0.0
-        for r in range(R):
-            s += math.exp(xs[r] - m)
-        if log_output:
-            lse = m + math.log(s)
-            for r in range(R):
-                os[r] = xs[r] - lse
+        if B == 1:
+            _softmax_line(out2[t], x2[t], log_output)
         else:
-            inv = 1.0 / s
-            for r in range(R):
-                os[r] = math.exp(xs[r] - m) * inv
+            _softmax_line(out[t // B, :, t % B], x[t // B, :, t % B], log_output)
 
 
-@cpu_kernel(size_arg=1)
+@inline
+def _softmax_grad_line(gx, g, y, log_output):
+    if log_output:
+        s = line_sum(g)
+        exp_shifted(gx, y, np.float32(0.0))
+        for r in range(y.size):
+            gx[r] = g[r] - gx[r] * s
+    else:
+        s = line_dot(g, y)
+        for r in range(y.size):
+            gx[r] = y[r] * (g[r] - s)
+
+
+@cpu_kernel(size_arg=1, parallel_min=PARALLEL_MIN_EXP)
 def softmax_grad(grad_x, grad_out, out, log_output):
     """Backward of ``softmax`` from its output y.
 
@@ -47,55 +116,70 @@ def softmax_grad(grad_x, grad_out, out, log_output):
     Loop nest: for (a, b) in prange(A*B): reduce over r; write r. Shapes all (A, R, B).
     """
     A, R, B = out.shape
+    if R == 0:
+        return
+    gx2, g2, y2 = grad_x.reshape(A, R * B), grad_out.reshape(A, R * B), out.reshape(A, R * B)
     for t in prange(A * B):
-        a, b = t // B, t % B
-        gx, g, y = grad_x[a, :, b], grad_out[a, :, b], out[a, :, b]
-        s = 0.0
-        if log_output:
-            for r in range(R):
-                s += g[r]
-            for r in range(R):
-                gx[r] = g[r] - math.exp(y[r]) * s
+        if B == 1:
+            _softmax_grad_line(gx2[t], g2[t], y2[t], log_output)
         else:
-            for r in range(R):
-                s += g[r] * y[r]
-            for r in range(R):
-                gx[r] = y[r] * (g[r] - s)
+            a, b = t // B, t % B
+            _softmax_grad_line(grad_x[a, :, b], grad_out[a, :, b], out[a, :, b], log_output)
 
 
-@cpu_kernel(size_arg=1)
+@inline
+def _logsumexp_line(xs, scratch):
+    """log sum exp(xs), with ``scratch`` (xs's size) holding the shifted exps."""
+    m = line_max(xs)
+    if m == -math.inf or m == math.inf or m != m:
+        return m * 1.0
+    exp_shifted(scratch, xs, m)
+    return m + vlog(line_sum(scratch))
+
+
+@cpu_kernel(size_arg=1, parallel_min=PARALLEL_MIN_EXP)
 def logsumexp(out, x):
     """out[a, b] = log sum_r exp(x[a, r, b]), stable for large inputs.
 
-    Loop nest: for (a, b) in prange(A*B): max over r; sum exp over r.
-    Shapes: x (A, R, B), out (A, B).
+    Loop nest: for (a, b) in prange(A*B): max over r; exp into a scratch line, sum
+    over r. Shapes: x (A, R, B), out (A, B).
     """
     A, R, B = x.shape
     o = out.reshape(-1)
+    x2 = x.reshape(A, R * B)
+    scratch = np.empty_like(x)
+    s2 = scratch.reshape(A, R * B)
     for t in prange(A * B):
-        xs = x[t // B, :, t % B]
-        m = -math.inf
-        for r in range(R):
-            m = max(m, xs[r])
-        if m == -math.inf or m == math.inf:
-            o[t] = m
-            continue
-        s = 0.0
-        for r in range(R):
-            s += math.exp(xs[r] - m)
-        o[t] = m + math.log(s)
+        if R == 0:
+            o[t] = -math.inf
+        elif B == 1:
+            o[t] = _logsumexp_line(x2[t], s2[t])
+        else:
+            a, b = t // B, t % B
+            o[t] = _logsumexp_line(x[a, :, b], scratch[a, :, b])
 
 
-@cpu_kernel(size_arg=0)
+@inline
+def _logsumexp_grad_line(gx, xs, g, lse):
+    exp_shifted(gx, xs, lse)
+    for r in range(xs.size):
+        gx[r] = g * gx[r]
+
+
+@cpu_kernel(size_arg=0, parallel_min=PARALLEL_MIN_EXP)
 def logsumexp_grad(grad_x, grad_out, x, out):
     """grad_x[a, r, b] = grad_out[a, b] * exp(x[a, r, b] - out[a, b]).
 
     Loop nest: for (a, b) in prange(A*B): for r. Shapes: grad_x, x (A, R, B); others (A, B).
     """
     A, R, B = x.shape
+    if R == 0:
+        return
+    gx2, x2 = grad_x.reshape(A, R * B), x.reshape(A, R * B)
     for t in prange(A * B):
         a, b = t // B, t % B
-        gx, xs = grad_x[a, :, b], x[a, :, b]
-        g, lse = grad_out[a, b], out[a, b]
-        for r in range(R):
-            gx[r] = g * math.exp(xs[r] - lse)
+        lse = cast_like(out[a, b], x2[0, 0])
+        if B == 1:
+            _logsumexp_grad_line(gx2[t], x2[t], grad_out[a, b], lse)
+        else:
+            _logsumexp_grad_line(grad_x[a, :, b], x[a, :, b], grad_out[a, b], lse)

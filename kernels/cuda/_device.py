@@ -2,17 +2,28 @@
 
 ``kernels/scalar.py`` holds each op's math once, as plain Python compiled by Numba;
 here the same Python functions are compiled again as CUDA device functions, so the
-CPU and the GPU share one definition of every op and every derivative.
+CPU and the GPU share one definition of every op and every derivative. The CPU's
+vectorizable exp/log/tanh/sigmoid/GELU (``kernels.vmath``) are rebound to the GPU's native
+functions, which are fast there.
 """
+import types
+
 from numba import cuda
 
 from .. import opcodes as op
 from .. import scalar as s
+from .. import vmath
 from ._launch import device
+
+_NATIVE = {name: device(fn) for name, fn in vmath.NATIVE.items()}
 
 
 def _dev(fn):
-    return device(fn.py_func)
+    py = fn.py_func
+    rebound = types.FunctionType(py.__code__, {**py.__globals__, **_NATIVE}, py.__name__,
+                                 py.__defaults__, py.__closure__)
+    rebound.__qualname__ = py.__qualname__
+    return device(rebound)
 
 
 neg, exp, log, sqrt, abs_, tanh = map(_dev, (s.neg, s.exp, s.log, s.sqrt, s.abs_, s.tanh))
