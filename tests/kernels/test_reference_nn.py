@@ -119,6 +119,10 @@ def test_matmul(run, trans_a, trans_b, batch_a, batch_b):
 
 
 CONV = dict(kh=3, kw=3, stride=2, padding=1)
+# The kernels' geometry arguments for CONV: (kh, kw, sh, sw, ph, pw), then dilation
+# (conv, max pooling) or count_include_pad and divisor override (average pooling).
+WINDOW = (3, 3, 2, 2, 1, 1)
+DILATION = (1, 1)
 IMAGES = (3, 5, 29, 31)  # N, C, H, W: 15 planes for the threads, odd sizes
 
 
@@ -152,14 +156,14 @@ def test_im2col_and_col2im(run):
     x = f32(rng.standard_normal(IMAGES))
     n, c, h, w = IMAGES
     oh, ow = _out_hw(h, w, **CONV)
-    cols = np.full((n, c * 9, oh * ow), np.nan, np.float32)
-    run("im2col", cols, x, *CONV.values())
-    want = _windows(x.astype(np.float64), fill=0.0, **CONV).reshape(n, c * 9, oh * ow)
+    cols = np.full((n, c * 9, 1, oh, ow), np.nan, np.float32)  # (A, K, B, OH, OW), B = 1
+    run("im2col", cols, x, *WINDOW, *DILATION)
+    want = _windows(x.astype(np.float64), fill=0.0, **CONV).reshape(n, c * 9, 1, oh, ow)
     np.testing.assert_array_equal(cols, want)
 
     g = f32(rng.standard_normal(cols.shape))
     grad = np.full(IMAGES, np.nan, np.float32)
-    run("col2im", grad, g, *CONV.values())
+    run("col2im", grad, g, *WINDOW, *DILATION)
     parts = g.astype(np.float64).reshape(n, c, 3, 3, oh, ow)
     close32(grad, _spread(parts, IMAGES, **CONV))
 
@@ -170,7 +174,7 @@ def test_max_pool2d_and_its_grad(run):
     n, c, h, w = IMAGES
     oh, ow = _out_hw(h, w, **CONV)
     out, index = np.empty((n, c, oh, ow), np.float32), np.empty((n, c, oh, ow), np.int64)
-    run("max_pool2d", out, index, x, *CONV.values())
+    run("max_pool2d", out, index, x, *WINDOW, *DILATION)
     windows = _windows(x.astype(np.float64), fill=-np.inf, **CONV).reshape(n, c, 9, oh, ow)
     np.testing.assert_array_equal(out, windows.max(axis=2))
     positions = _windows(np.arange(h * w, dtype=np.float64).reshape(1, 1, h, w), fill=-1,
@@ -194,12 +198,12 @@ def test_avg_pool2d_and_its_grad(run):
     n, c, h, w = IMAGES
     oh, ow = _out_hw(h, w, **CONV)
     out = np.empty((n, c, oh, ow), np.float32)
-    run("avg_pool2d", out, x, *CONV.values())
+    run("avg_pool2d", out, x, *WINDOW, True, 0)
     windows = _windows(x.astype(np.float64), fill=0.0, **CONV)
     close32(out, windows.sum(axis=(2, 3)) / 9)  # padding counts, as PyTorch's default
 
     g = f32(rng.standard_normal(out.shape))
     grad = np.full(IMAGES, np.nan, np.float32)
-    run("avg_pool2d_grad", grad, g, *CONV.values())
+    run("avg_pool2d_grad", grad, g, *WINDOW, True, 0)
     parts = np.broadcast_to(g.astype(np.float64)[:, :, None, None] / 9, (n, c, 3, 3, oh, ow))
     close32(grad, _spread(parts, IMAGES, **CONV))
