@@ -75,5 +75,6 @@ KERNELS = {
 # The arguments kernels write: their outputs (named first above) and the state that
 # update and accumulation kernels change in place. fw.compile reads this to know which
 # buffers a recorded step overwrites.
-WRITTEN = frozenset({"out", "index", "grad_a", "grad_b", "grad_x", "cols", "loss", "lse",
-                     "param", "momentum_buf", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"})
+WRITTEN = frozenset({"out", "index", "grad_a", "grad_b", "grad_x", "grad_y", "grad_bias",
+                     "cols", "loss", "lse", "param", "momentum_buf", "exp_avg", "exp_avg_sq",
+                     "max_exp_avg_sq"})
