@@ -25,7 +25,8 @@ class Case:
     flops: float = 0.0          # per call, for GEMM-bound cases (roofline vs matmul peak)
     bytes: float = 0.0          # per call, for memory-bound cases (roofline vs copy)
     calibrate: bool = True      # repeat fast calls until a round takes min_time
-    warmup: bool = True         # one untimed call per implementation first
+    warmup: bool = True         # untimed calls per implementation first
+    warmup_calls: int = 1       # 3 for a compiled step: warm-up, recording, first replay
     missing: dict = field(default_factory=dict)  # reference -> why it has no column
 
 
@@ -74,7 +75,10 @@ def run_case(case, repeat=5, min_time=0.02, clock=time.perf_counter):
     numbers, metrics = {}, {}
     for name, fn in impls.items():
         if case.warmup:
-            metrics[name] = fn()
+            # Calibration must see steady-state calls: a compiled step's recording (and
+            # the load of its generated code) would otherwise set one call per round.
+            for _ in range(case.warmup_calls):
+                metrics[name] = fn()
         numbers[name] = _calls_per_round(fn, min_time) if case.calibrate else 1
     times = {name: [] for name in impls}
     for _ in range(repeat):

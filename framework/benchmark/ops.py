@@ -55,7 +55,8 @@ def _grad_step(compiled, torch):
 
     label = "fw.compile(value_and_grad)" if compiled else "value_and_grad, eager"
     return Case("ops", f"tiny step, {label}: (a*b+c).relu().sum(), 64 elements",
-                {"numbagrad": lambda: step(a, b, c)}), torch_impl
+                {"numbagrad": lambda: step(a, b, c)},
+                warmup_calls=3 if compiled else 1), torch_impl
 
 
 def _label(n):
