@@ -4,6 +4,7 @@ Numba's pool and the BLAS pool both default to every core; running both that wid
 oversubscribes the machine, so one call sets them together.
 """
 import numba
+import scipy.linalg.cython_blas  # noqa: F401  (see set_num_threads)
 from threadpoolctl import threadpool_limits
 
 import kernels  # noqa: F401  (sets libgomp's spin policy before Numba's pool starts)
@@ -19,6 +20,10 @@ def set_num_threads(n):
         raise ValueError(f"set_num_threads: n must be in [1, {numba.config.NUMBA_NUM_THREADS}] "
                          f"(the cores Numba was started with), got {n}")
     numba.set_num_threads(n)
+    # The limit reaches the BLAS libraries loaded when it is set. Our GEMMs go through
+    # Numba's np.dot, i.e. SciPy's OpenBLAS, which Numba loads only when it first
+    # compiles one: it is imported above so that it is there and limited too (without,
+    # two 1-thread MPI ranks ran 2-thread GEMMs each and a step took 12x longer).
     _blas_limit = threadpool_limits(limits=n, user_api="blas")
 
 
