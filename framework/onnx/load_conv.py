@@ -19,7 +19,7 @@ def _pair(values, name, spec):
     return tuple(int(v) for v in values)
 
 
-def _padding(spec, kernel, strides, dilations):
+def _padding(spec, kernel, strides, dilations, allow_same=False):
     """The symmetric (h, w) padding from ``pads`` or ``auto_pad``."""
     auto = spec.attr("auto_pad", "NOTSET")
     auto = auto.decode() if isinstance(auto, bytes) else auto
@@ -38,8 +38,18 @@ def _padding(spec, kernel, strides, dilations):
     if len(pads) != 4:
         raise spec.error(f"attribute pads={pads}: only 2-D (N, C, H, W) inputs are supported")
     if pads[:2] != pads[2:]:
+        if allow_same and _same_padding(pads, kernel, strides, dilations):
+            return "same"  # what we (and PyTorch) export for padding="same"
         raise spec.error(f"attribute pads={pads} (asymmetric: begin != end) is not supported")
     return tuple(pads[:2])
+
+
+def _same_padding(pads, kernel, strides, dilations):
+    """Whether asymmetric ``pads`` are PyTorch's padding="same" (stride 1, the odd pixel
+    at the end)."""
+    spans = [d * (k - 1) for k, d in zip(kernel, dilations)]
+    return all(s == 1 for s in strides) and pads == [sp // 2 for sp in spans] + [
+        sp - sp // 2 for sp in spans]
 
 
 def _square(pair):
@@ -47,11 +57,11 @@ def _square(pair):
     return pair[0] if pair[0] == pair[1] else pair
 
 
-def _geometry(spec, kernel):
+def _geometry(spec, kernel, allow_same=False):
     kernel = _pair(kernel, "kernel_shape", spec)
     strides = _pair(spec.attr("strides", [1, 1]), "strides", spec)
     dilations = _pair(spec.attr("dilations", [1, 1]), "dilations", spec)
-    return kernel, strides, _padding(spec, kernel, strides, dilations), dilations
+    return kernel, strides, _padding(spec, kernel, strides, dilations, allow_same), dilations
 
 
 def _conv(spec):
@@ -59,9 +69,10 @@ def _conv(spec):
     kernel = spec.attr("kernel_shape", None if w is None else list(w.shape[2:]))
     if kernel is None:
         raise spec.error("a Conv without kernel_shape needs its weight as an initializer")
-    _, strides, padding, dilations = _geometry(spec, kernel)
+    _, strides, padding, dilations = _geometry(spec, kernel, allow_same=True)
     group = int(spec.attr("group", 1))
-    stride, pad, dilation = _square(strides), _square(padding), _square(dilations)
+    stride, dilation = _square(strides), _square(dilations)
+    pad = padding if isinstance(padding, str) else _square(padding)
 
     def conv(x, weight, bias=None):
         return F.conv2d(x, weight, bias, stride, pad, dilation, group)

@@ -108,6 +108,38 @@ def test_every_mapped_op_matches_onnxruntime(tmp_path):
         np.testing.assert_allclose(back, ours, rtol=1e-5, atol=1e-5)
 
 
+class ConvArguments(nn.Module):
+    """Conv2d and pooling beyond the defaults: pairs, dilation, groups, "same" with an
+    even kernel (asymmetric padding), ceil mode, count_include_pad off, adaptive."""
+
+    def __init__(self, gen):
+        super().__init__()
+        self.a = nn.Conv2d(2, 4, (3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2),
+                           generator=gen)
+        self.b = nn.Conv2d(4, 4, 2, padding="same", groups=2, generator=gen)
+        self.c = nn.Conv2d(4, 4, 3, padding=1, groups=4, bias=False, generator=gen)
+
+    def forward(self, x):
+        h = self.c(self.b(self.a(x)))
+        h = F.max_pool2d(h, (2, 3), stride=(1, 2), padding=1, dilation=(2, 1),
+                         ceil_mode=True)
+        h = F.avg_pool2d(h, 2, padding=1, ceil_mode=True, count_include_pad=False)
+        return F.adaptive_avg_pool2d(h, (2, 1)), F.adaptive_avg_pool2d(h, 1)
+
+
+def test_conv_and_pooling_arguments_match_onnxruntime(tmp_path):
+    model = ConvArguments(fw.Generator(4)).eval()
+    path = str(tmp_path / "conv.onnx")
+    fw.onnx.export(model, fw.randn(3, 2, 13, 12), path)
+    nodes = [n.op_type for n in onnx.load(path).graph.node]
+    assert nodes.count("Conv") == 3 and "GlobalAveragePool" in nodes
+    _check_against_onnxruntime(model, path, (2, 13, 12))
+    loaded = fw.onnx.load(path)  # and back: "same" comes in as asymmetric pads
+    x = fw.randn(4, 2, 13, 12, generator=fw.Generator(8))
+    for ours, back in zip(_ours(model, x), _ours(loaded, x), strict=True):
+        np.testing.assert_allclose(back, ours, rtol=1e-6, atol=1e-6)
+
+
 def test_gelu_before_opset_20_is_the_erf_form(tmp_path):
     model = nn.Sequential(nn.Linear(4, 3), nn.GELU()).eval()
     path = str(tmp_path / "gelu.onnx")
