@@ -257,3 +257,15 @@ def gt(x, y):
 @scalar
 def ge(x, y):
     return x >= y
+
+
+# ----- pooling windows -----------------------------------------------------------
+@scalar
+def window_taps(start, k, dilation, size):
+    """[lo, hi): the taps t of a window whose input start + t*dilation is in [0, size)."""
+    if dilation == 1:  # no integer division on the common path
+        return min(k, max(0, -start)), max(min(k, max(0, -start)), min(k, size - start))
+    lo = 0 if start >= 0 else min(k, (-start + dilation - 1) // dilation)
+    last = size - 1 - start
+    hi = min(k, last // dilation + 1) if last >= 0 else 0
+    return lo, max(lo, hi)

@@ -7,18 +7,8 @@ the sums are deterministic; only ``max_pool2d_grad`` scatters, with atomic adds.
 from numba import cuda
 
 from ._device import unravel4
+from ._device import window_taps as _taps  # scalar.py's, as a device function
 from ._launch import DEFAULT_THREADS, kernel, launch
-
-
-@cuda.jit(device=True, inline=True)
-def _taps(start, k, dilation, size):
-    """[lo, hi): the taps t of a window whose input start + t*dilation is in [0, size)."""
-    if dilation == 1:  # no integer division on the common path
-        return min(k, max(0, -start)), max(min(k, max(0, -start)), min(k, size - start))
-    lo = 0 if start >= 0 else min(k, (-start + dilation - 1) // dilation)
-    last = size - 1 - start
-    hi = min(k, last // dilation + 1) if last >= 0 else 0
-    return lo, max(lo, hi)
 
 
 @kernel
