@@ -269,3 +269,9 @@ def window_taps(start, k, dilation, size):
     last = size - 1 - start
     hi = min(k, last // dilation + 1) if last >= 0 else 0
     return lo, max(lo, hi)
+
+
+@scalar
+def adaptive_window(o, out_size, size):
+    """[floor(o*size/out_size), ceil((o+1)*size/out_size)): PyTorch's adaptive window."""
+    return (o * size) // out_size, ((o + 1) * size + out_size - 1) // out_size

@@ -7,6 +7,7 @@ sizes come from the output arrays: ceil mode only changes them.
 import numpy as np
 from numba import njit, prange
 
+from ..scalar import adaptive_window as _adaptive
 from ..scalar import window_taps as _taps
 from ._compile import cpu_kernel
 
@@ -132,12 +133,6 @@ def avg_pool2d_grad(grad_x, grad_out, kh, kw, sh, sw, ph, pw, count_include_pad,
                 for ih in range(i_lo, i_hi):
                     for iw in range(j_lo, j_hi):
                         plane[ih, iw] += g
-
-
-@njit(inline="always", cache=True)
-def _adaptive(o, out_size, size):
-    """[floor(o*size/out_size), ceil((o+1)*size/out_size)): PyTorch's adaptive window."""
-    return (o * size) // out_size, ((o + 1) * size + out_size - 1) // out_size
 
 
 @cpu_kernel(size_arg=1)

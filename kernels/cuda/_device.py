@@ -36,7 +36,7 @@ relu_grad, gelu_grad, clamp_grad, zero_grad = map(_dev, (s.relu_grad, s.gelu_gra
 add, sub, mul, div, pow_, maximum, minimum = map(_dev, (s.add, s.sub, s.mul, s.div, s.pow_,
                                                         s.maximum, s.minimum))
 first_grad, neg_first_grad = _dev(s.first_grad), _dev(s.neg_first_grad)
-window_taps = _dev(s.window_taps)
+window_taps, adaptive_window = _dev(s.window_taps), _dev(s.adaptive_window)
 mul_grad_x, mul_grad_y, div_grad_x, div_grad_y = map(_dev, (s.mul_grad_x, s.mul_grad_y,
                                                             s.div_grad_x, s.div_grad_y))
 pow_grad_x, pow_grad_y = _dev(s.pow_grad_x), _dev(s.pow_grad_y)

@@ -7,7 +7,9 @@ the sums are deterministic; only ``max_pool2d_grad`` scatters, with atomic adds.
 from numba import cuda
 
 from ._device import unravel4
-from ._device import window_taps as _taps  # scalar.py's, as a device function
+# scalar.py's window helpers, as device functions
+from ._device import adaptive_window as _adaptive
+from ._device import window_taps as _taps
 from ._launch import DEFAULT_THREADS, kernel, launch
 
 
@@ -144,12 +146,6 @@ def avg_pool2d_grad(grad_x, grad_out, kh, kw, sh, sw, ph, pw, count_include_pad,
     """The adjoint of ``avg_pool2d``: a thread per input element sums its windows."""
     launch(_avg_pool2d_grad, grad_x.size, threads, grad_x, grad_out, kh, kw, sh, sw, ph, pw,
            count_include_pad, divisor)
-
-
-@cuda.jit(device=True, inline=True)
-def _adaptive(o, out_size, size):
-    """[floor(o*size/out_size), ceil((o+1)*size/out_size)): PyTorch's adaptive window."""
-    return (o * size) // out_size, ((o + 1) * size + out_size - 1) // out_size
 
 
 @kernel
