@@ -4,6 +4,8 @@
     x = fw.tensor([1.0, 2.0], requires_grad=True)
     (x * x).sum().backward()
 """
+from kernels._spin import warn_if_loaded_early as _warn_if_loaded_early
+
 from . import autograd, cuda, data, distributed, nn, optim, training
 from . import onnx  # framework.onnx; the onnx package itself is imported on first use
 from .compile import HostReadError, compile
@@ -35,3 +37,5 @@ long = int64
 __version__ = "0.1.0"
 
 clip = clamp
+
+_warn_if_loaded_early()  # a thread library loaded before us keeps its busy-waiting

@@ -3,4 +3,4 @@
 Kernels know nothing of autograd: they take output arrays first, then inputs, then
 scalars, and write results in place. ``kernels/spec.py`` lists the contract.
 """
-from . import _openmp  # noqa: F401  (must run before Numba starts its thread pool)
+from . import _spin  # noqa: F401  (must run before Numba starts its pool and BLAS loads)

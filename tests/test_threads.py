@@ -19,3 +19,30 @@ def test_thread_limit_reaches_the_blas_behind_numbas_dot():
         assert all(i["num_threads"] == 1 for i in threadpool_info() if i["user_api"] == "blas")
     finally:
         fw.set_num_threads(before)
+
+
+def test_idle_spin_defaults_are_set_and_user_values_win():
+    from kernels import _spin
+    env = {"GOMP_SPINCOUNT": "5"}
+    assert _spin.set_defaults(env, set()) == []
+    assert env == {"GOMP_SPINCOUNT": "5", "OPENBLAS_THREAD_TIMEOUT": "16"}
+
+
+def test_a_thread_library_loaded_before_us_is_named():
+    """``import torch`` before numbagrad loads libgomp with its long busy-wait (the
+    MNIST CNN step ran 2.7x slower): say which library and which variable."""
+    import subprocess
+    import sys
+    from kernels import _spin
+    loaded = {"/x/torch/lib/libgomp.so.1", "/x/numpy.libs/libscipy_openblas64_-1.so"}
+    early = _spin.set_defaults({}, loaded)
+    assert early == ["/x/torch/lib/libgomp.so.1 (wants GOMP_SPINCOUNT=1000)"]
+    assert _spin.set_defaults({"GOMP_SPINCOUNT": "0"}, loaded) == []
+    # In a fresh process: the real check, with libgomp loaded first by hand.
+    code = ("import ctypes, ctypes.util, warnings; warnings.simplefilter('error'); "
+            "ctypes.CDLL(ctypes.util.find_library('gomp'))\n"
+            "try:\n    import framework\nexcept RuntimeWarning as w:\n    print(w)")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "GOMP_SPINCOUNT"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True).stdout
+    assert "libgomp" in out and "GOMP_SPINCOUNT=1000" in out, out

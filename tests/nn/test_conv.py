@@ -178,6 +178,25 @@ def test_max_pool2d_matches_numpy_and_gradcheck(rng, kwargs):
     assert gradcheck(lambda v: F.max_pool2d(v, **kwargs), [tx])
 
 
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+                                    dict(kernel_size=(2, 3), stride=1, dilation=(2, 1))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool2d_ties_and_nans(rng, kwargs, dtype):
+    # Small integers make ties common: the first maximum in row-major order must win;
+    # a NaN in a window wins (the first one), as PyTorch. Covers the unrolled 2x2 and
+    # 3x3 interior paths, the clipped edges and the generic path.
+    x = rng.integers(0, 3, (2, 3, 9, 11)).astype(dtype)
+    x[rng.random(x.shape) < 0.05] = np.nan
+    kernel = pair(kwargs["kernel_size"], "k", "t")
+    stride = pair(kwargs.get("stride", kernel), "s", "t")
+    want, want_index = max_pool_ref(x.astype(np.float64), kernel, stride,
+                                    pair(kwargs.get("padding", 0), "p", "t"),
+                                    pair(kwargs.get("dilation", 1), "d", "t"), False)
+    out, index = F.max_pool2d(fw.tensor(x), return_indices=True, **kwargs)
+    np.testing.assert_array_equal(out.numpy(), want.astype(dtype))
+    np.testing.assert_array_equal(index.numpy(), want_index)
+
+
 AVG_CASES = [
     dict(kernel_size=2),
     dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
