@@ -16,7 +16,7 @@ from numba import njit
 from .vmath import vexp, vgelu, vgelu_slope, vlog, vsigmoid, vtanh
 
 
-scalar = njit(inline="always", cache=True)
+scalar = njit(inline="always", cache=True, error_model="numpy")
 
 
 # ----- unary ---------------------------------------------------------------------

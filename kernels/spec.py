@@ -50,7 +50,7 @@ KERNELS = {
     # loss.py: logits x (N, C), target (N,) int64, loss and lse (N,)
     "cross_entropy": ("loss", "lse", "x", "target", "label_smoothing", "ignore_index"),
     "cross_entropy_grad": ("grad_x", "grad_loss", "x", "lse", "target", "label_smoothing",
-                           "ignore_index"),
+                           "ignore_index"),  # grad_loss (N,) or (1,)
     # optim.py: flat parameter-sized arrays, updated in place; empty state = unused
     "sgd_step": ("param", "grad", "momentum_buf", "lr", "momentum", "dampening", "nesterov",
                  "weight_decay", "first_step"),

@@ -26,7 +26,7 @@ from numba.extending import overload
 
 from .irops import bits, div, from_bits, horner, pow2, where
 
-inline = njit(inline="always", cache=True)
+inline = njit(inline="always", cache=True, error_model="numpy")
 f32 = np.float32
 
 

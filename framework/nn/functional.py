@@ -3,9 +3,10 @@ normalization, dropout and losses, as functions of tensors."""
 import numpy as np
 
 from ..autograd.engine import no_grad
+from ..autograd.ops.arrays import scalar_array
 from ..autograd.ops.conv import conv2d
 from ..autograd.ops.elementwise import gelu, relu, sigmoid, tanh
-from ..autograd.ops.loss import cross_entropy_rows
+from ..autograd.ops.loss import cross_entropy_reduced, cross_entropy_rows
 from ..autograd.ops.matmul import linear
 from ..autograd.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ..autograd.ops.softmax import log_softmax, softmax
@@ -45,6 +46,11 @@ def _check_targets(target, n_classes, ignore_index, name):
     if recorder() is not None:
         return (target != ignore_index).sum()
     values = target.kernels.to_host(target.data)
+    if values.size == 0:
+        return 0
+    lo, hi = values.min(), values.max()
+    if 0 <= lo and hi < n_classes and not lo <= ignore_index <= hi:
+        return values.size  # the common case, in two reductions
     valid = values[values != ignore_index]
     if valid.size and (valid.min() < 0 or valid.max() >= n_classes):
         bad = valid[(valid < 0) | (valid >= n_classes)][0]
@@ -83,11 +89,17 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
                          f"{label_smoothing}")
     x, t = _class_last(input, target, "cross_entropy")
     count = _check_targets(t, x.shape[1], ignore_index, "cross_entropy")
-    rows = cross_entropy_rows(x, t, label_smoothing, ignore_index)
+    if reduction == "sum":
+        return cross_entropy_reduced(x, t, label_smoothing, ignore_index, None)
     if reduction == "mean":
-        if isinstance(count, Tensor):
-            return rows.sum() / count.to(dtype=rows.dtype)
-        return rows.sum() / count if count else rows.sum() * float("nan")
+        if isinstance(count, Tensor):  # recorded by fw.compile: counted on the device
+            count = count.to(dtype=x.dtype)
+        elif count:
+            count = Tensor._wrap(scalar_array(x.kernels, count, x.dtype.np), x.device, None, 0)
+        else:  # every target ignored: PyTorch's NaN
+            return cross_entropy_rows(x, t, label_smoothing, ignore_index).sum() * float("nan")
+        return cross_entropy_reduced(x, t, label_smoothing, ignore_index, count)
+    rows = cross_entropy_rows(x, t, label_smoothing, ignore_index)
     if reduction == "none":
         return rows.reshape(target.shape) if input.ndim > 1 else rows.reshape(())
     return _reduce(rows, reduction, "cross_entropy")

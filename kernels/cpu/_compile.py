@@ -26,13 +26,15 @@ def cpu_kernel(size_arg=0, fastmath=False, parallel_min=None):
             much more work per element than a copy (default ``PARALLEL_MIN_WORK``).
     """
 
+    # error_model="numpy": a float divided by zero is inf or NaN, as in NumPy and
+    # PyTorch; Numba's default raises ZeroDivisionError from inside the kernel.
     def wrap(fn):
-        parallel = njit(parallel=True, cache=True, fastmath=fastmath)(fn)
+        parallel = njit(parallel=True, cache=True, fastmath=fastmath, error_model="numpy")(fn)
         # A distinct qualname gives the serial build its own on-disk cache entry.
         serial_fn = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial",
                                        fn.__defaults__, fn.__closure__)
         serial_fn.__qualname__ = fn.__qualname__ + "_serial"
-        serial = njit(cache=True, fastmath=fastmath)(serial_fn)
+        serial = njit(cache=True, fastmath=fastmath, error_model="numpy")(serial_fn)
 
         threshold = PARALLEL_MIN_WORK if parallel_min is None else parallel_min
 

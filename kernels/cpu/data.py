@@ -9,7 +9,7 @@ from numba import njit, prange
 from ._compile import cpu_kernel
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def gather_rows(out, x, index):
     """out[i] = x[index[i]] for rows of any shape.
 

@@ -21,7 +21,7 @@ from .. import scalar as s
 from ._compile import cpu_kernel
 
 _CHUNK = 1 << 14
-inline = njit(inline="always", cache=True)
+inline = njit(inline="always", cache=True, error_model="numpy")
 
 
 @inline

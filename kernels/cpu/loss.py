@@ -12,7 +12,7 @@ from ._compile import cpu_kernel
 from .softmax import PARALLEL_MIN_EXP, exp_shifted, line_max, line_sum
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _check_targets(target, n_classes, ignore_index):
     # A serial pass of its own: raising inside a prange loop would make it serial.
     for n in range(target.size):
@@ -51,9 +51,11 @@ def cross_entropy(loss, lse, x, target, label_smoothing, ignore_index):
 def cross_entropy_grad(grad_x, grad_loss, x, lse, target, label_smoothing, ignore_index):
     """grad_x[n, c] = grad_loss[n] * (softmax(x[n])[c] - (1-e)*[c == t] - e/C).
 
-    Loop nest: for n in prange(N): for c in range(C). Shapes as in ``cross_entropy``.
+    Loop nest: for n in prange(N): for c in range(C). Shapes as in ``cross_entropy``;
+    grad_loss (N,), or (1,): one gradient for every row (a mean or sum of the rows).
     """
     N, C = x.shape
+    each = grad_loss.size > 1
     for n in prange(N):
         gx, row = grad_x[n], x[n]
         t = target[n]
@@ -61,7 +63,7 @@ def cross_entropy_grad(grad_x, grad_loss, x, lse, target, label_smoothing, ignor
             for c in range(C):
                 gx[c] = 0
             continue
-        g, z = grad_loss[n], lse[n]
+        g, z = grad_loss[n] if each else grad_loss[0], lse[n]
         smooth = label_smoothing / C
         exp_shifted(gx, row, cast_like(z, row[0]))  # float32 logits: float32 exp
         for c in range(C):

@@ -6,7 +6,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def matmul(out, a, b, trans_a, trans_b):
     """out[i] = op(a[i]) @ op(b[i]), op = transpose of the last two dims when asked.
 

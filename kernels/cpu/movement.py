@@ -10,7 +10,7 @@ from numba import njit, prange
 from ._compile import cpu_kernel
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _row_offset(row, shape, strides, offset):
     """Offset of the first element of output row ``row`` (rows span all but the last dim)."""
     # Not inlined: the parallel build forbids updating (an alias of) the loop index.
@@ -62,7 +62,7 @@ def gather_flat(out, x, index):
         out[i] = x[index[i]]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def scatter_add_flat(out, x, index):
     """out[index[i]] += x[i]; all flat. Serial: repeated indices must accumulate."""
     for i in range(x.size):

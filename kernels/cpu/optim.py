@@ -6,7 +6,7 @@ from numba import njit, prange
 
 from ._compile import cpu_kernel
 
-inline = njit(inline="always", cache=True)
+inline = njit(inline="always", cache=True, error_model="numpy")
 
 
 @cpu_kernel(size_arg=0)

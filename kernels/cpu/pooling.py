@@ -12,7 +12,7 @@ from ..scalar import window_taps as _taps
 from ._compile import cpu_kernel
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _interior(O, size, k, stride, padding, dilation):
     """[lo, hi): the outputs whose whole window o*stride - padding + t*dilation, t < k,
     lies in [0, size): they need no clipping."""
@@ -22,7 +22,7 @@ def _interior(O, size, k, stride, padding, dilation):
     return lo, max(lo, hi)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _max_taps(xf, x0, W, r0, ni, dh, c0, nj, dw):
     """(max, argmax) over the ni x nj taps at rows r0 + i*dh, columns c0 + j*dw of the
     plane at flat offset x0; the argmax as an offset into the plane. Scan order is
@@ -41,7 +41,7 @@ def _max_taps(xf, x0, W, r0, ni, dh, c0, nj, dw):
     return best_v, best_p
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _max_clipped(of, jf, o, xf, x0, W, r0, ni, dh, j0, kw, dw):
     """of[o], jf[o] = max and argmax of an edge window, its columns clipped to the
     plane; -inf and -1 when no tap lies inside."""
@@ -120,7 +120,7 @@ def max_pool2d_grad(grad_x, grad_out, index):
                     plane[p] += grad_out[n, c, oh, ow]
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _avg_window(o, k, stride, padding, size):
     """(lo, hi, extent): the window of output ``o`` clipped to [0, size), and its
     extent clipped to the padded input only (PyTorch's count_include_pad divisor)."""
@@ -129,7 +129,7 @@ def _avg_window(o, k, stride, padding, size):
     return max(0, start), min(size, end), end - start
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _divisor(h_lo, h_hi, h_ext, w_lo, w_hi, w_ext, count_include_pad, divisor):
     if divisor > 0:
         return divisor

@@ -59,7 +59,7 @@ _sum_partials_serial, _sum_partials_parallel = _sum_partials.serial, _sum_partia
 _combine_serial, _combine_parallel = _combine_partials.serial, _combine_partials.parallel
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sum_reduce_into(out, x, scale, partial):
     """Add x's (A, R, B) slices into ``partial`` (slices, A, B), then sum them into out."""
     if x.size >= PARALLEL_MIN_WORK:
@@ -78,7 +78,7 @@ def _sum_reduce_into(out, x, scale, partial):
 _MAX_THREADS = numba.config.NUMBA_NUM_THREADS
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _slices(A, R, size):
     """How many slices of R to sum apart: enough to give every thread work."""
     if size >= PARALLEL_MIN_WORK and A < 4 * _MAX_THREADS:
@@ -86,7 +86,7 @@ def _slices(A, R, size):
     return 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sum_reduce_with(out, x, scale, zero):
     """``sum_reduce`` accumulating in ``zero``'s type (float64 or int64)."""
     A, R, B = x.shape
@@ -97,12 +97,12 @@ def _sum_reduce_with(out, x, scale, zero):
 
 
 # The builds a compiled step calls: (out, x, scale) like the kernel, one per accumulator.
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sum_reduce_float(out, x, scale):
     _sum_reduce_with(out, x, scale, np.float64(0))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sum_reduce_int(out, x, scale):
     _sum_reduce_with(out, x, scale, np.int64(0))
 
@@ -122,7 +122,7 @@ sum_reduce.build_for = lambda out, x, scale: (
     sum_reduce.float if x.dtype.kind == "f" else sum_reduce.int)
 
 
-@njit(cache=True, fastmath={"reassoc"})
+@njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def _sum_rows(out, x, scale, zero):
     """out[a] = scale * sum_r x[a, r]: the small case in one serial pass, no partials.
 

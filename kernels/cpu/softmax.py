@@ -15,13 +15,13 @@ from ..irops import cast_like, float_from_sortable, sortable_int
 from ..vmath import vexp, vlog
 from ._compile import cpu_kernel
 
-inline = njit(inline="always", cache=True)
+inline = njit(inline="always", cache=True, error_model="numpy")
 # exp makes these kernels' work per element several times a copy's, so the thread
 # pool's wake-up pays from fewer elements than PARALLEL_MIN_WORK.
 PARALLEL_MIN_EXP = 1 << 17
 
 
-@njit(cache=True, fastmath={"reassoc"})
+@njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def line_sum(v):
     """sum(v) in float64; ``reassoc`` lets LLVM vectorize the accumulation. Not inlined
     by Numba, so the flag stays on this function's instructions only (LLVM still
@@ -32,7 +32,7 @@ def line_sum(v):
     return s
 
 
-@njit(cache=True, fastmath={"reassoc"})
+@njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def line_dot(u, v):
     """sum(u * v) in float64, vectorized like ``line_sum``."""
     s = 0.0

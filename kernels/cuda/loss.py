@@ -49,7 +49,7 @@ def _cross_entropy_grad(grad_x, grad_loss, x, lse, target, label_smoothing, igno
         if t == ignore_index:
             grad_x[n, c] = 0
         else:
-            g = grad_loss[n]
+            g = grad_loss[n if grad_loss.size > 1 else 0]
             v = math.exp(x[n, c] - lse[n]) - label_smoothing / C
             if c == t:
                 v -= 1.0 - label_smoothing
@@ -59,6 +59,7 @@ def _cross_entropy_grad(grad_x, grad_loss, x, lse, target, label_smoothing, igno
 
 def cross_entropy_grad(grad_x, grad_loss, x, lse, target, label_smoothing, ignore_index,
                        threads=DEFAULT_THREADS):
-    """grad_x[n, c] = grad_loss[n] * (softmax(x[n])[c] - (1-e)*[c == t] - e/C)."""
+    """grad_x[n, c] = grad_loss[n] * (softmax(x[n])[c] - (1-e)*[c == t] - e/C);
+    grad_loss (N,), or (1,): one gradient for every row."""
     launch(_cross_entropy_grad, grad_x.size, threads, grad_x, grad_loss, x, lse, target,
            label_smoothing, ignore_index)

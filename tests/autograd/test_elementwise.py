@@ -190,3 +190,19 @@ def test_maximum_ties_split_gradient():
     fw.maximum(x, y).sum().backward()
     assert_close(x.grad, [0.5, 0.0])
     assert_close(y.grad, [0.5, 1.0])
+
+
+@pytest.mark.parametrize("dtype", [fw.float32, fw.float64])
+def test_division_by_zero_gives_inf_and_nan_as_numpy(dtype):
+    """Numba's default error model raised ZeroDivisionError from inside the kernel."""
+    a = fw.tensor([1.0, -2.0, 0.0], dtype=dtype, requires_grad=True)
+    b = fw.tensor([0.0, 0.0, 0.0], dtype=dtype, requires_grad=True)
+    out = a / b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        want = np.array([1.0, -2.0, 0.0]) / 0.0
+        np.testing.assert_array_equal(out.detach().numpy(), want.astype(dtype.np))
+        out.sum().backward()
+        np.testing.assert_array_equal(a.grad.numpy(), np.full(3, np.inf, dtype.np))
+        np.testing.assert_array_equal(b.grad.numpy(), (-np.array([1.0, -2.0, 0.0]) / 0.0)
+                                      .astype(dtype.np))
+    np.testing.assert_array_equal((fw.tensor([3, 0]) / 0).numpy(), [np.inf, np.nan])

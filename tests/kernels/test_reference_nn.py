@@ -102,6 +102,9 @@ def test_cross_entropy_and_its_grad(run, label_smoothing):
     grad = np.empty((n, c), np.float32)
     run("cross_entropy_grad", grad, g, x, lse, target, label_smoothing, ignore)
     close32(grad, want)
+    # grad_loss of shape (1,): the same gradient for every row (a reduced loss)
+    run("cross_entropy_grad", grad, g[:1], x, lse, target, label_smoothing, ignore)
+    close32(grad, want / g.astype(np.float64)[:, None] * g[0])
 
 
 @pytest.mark.parametrize("trans_a,trans_b,batch_a,batch_b", [

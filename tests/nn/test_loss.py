@@ -49,6 +49,39 @@ def test_cross_entropy_ignore_index_and_spatial(rng):
                  rtol=1e-10)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_reduced_node_is_bitwise_the_composed_one(rng, reduction):
+    """The mean/sum is one graph node; its values and gradients must be exactly those of
+    the per-row losses summed and divided (what a step recorded by fw.compile runs)."""
+    x = rng.standard_normal((37, 11)).astype(np.float32) * 4
+    target = rng.integers(0, 11, 37)
+    target[::5] = 3  # ignored below
+    results = []
+    for fused in (True, False):
+        tx = fw.tensor(x, requires_grad=True)
+        tt = fw.tensor(target)
+        if fused:
+            loss = F.cross_entropy(tx, tt, ignore_index=3, reduction=reduction,
+                                   label_smoothing=0.1)
+        else:
+            rows = F.cross_entropy(tx, tt, ignore_index=3, reduction="none",
+                                   label_smoothing=0.1)
+            loss = rows.sum() / int((target != 3).sum()) if reduction == "mean" else rows.sum()
+        (loss * 3.0).backward()
+        results.append((loss.detach().numpy(), tx.grad.numpy()))
+    assert results[0][0].shape == ()
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_cross_entropy_mean_of_no_targets_is_nan():
+    x = fw.tensor(np.ones((2, 3)), requires_grad=True)
+    loss = F.cross_entropy(x, fw.tensor([1, 1]), ignore_index=1)
+    assert np.isnan(loss.item())
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3)))
+
+
 def test_cross_entropy_large_logits_stable():
     x = fw.tensor([[1000.0, 0.0, -1000.0]])
     assert F.cross_entropy(x, fw.tensor([0])).item() == pytest.approx(0.0, abs=1e-6)
