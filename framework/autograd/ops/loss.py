@@ -68,8 +68,9 @@ def cross_entropy_reduced(x, target, label_smoothing, ignore_index, count):
     for the plain sum), as a 0-d tensor."""
     if target.dtype is not dt.int64:
         target = target.to(dtype=dt.int64)
-    return CrossEntropyReduced.apply(x, target.detach(), float(label_smoothing),
-                                     int(ignore_index), count)
+    # Integer targets never require grad: no detach() needed to keep them off the graph.
+    return CrossEntropyReduced.apply(x, target, float(label_smoothing), int(ignore_index),
+                                     count)
 
 
 def cross_entropy_rows(x, target, label_smoothing, ignore_index):
