@@ -1,6 +1,6 @@
 """Conv2d and pooling modules, with PyTorch's arguments, weight layout and init."""
 from .. import creation
-from ..autograd.ops.conv import same_padding, pair
+from ..autograd.ops.conv import pair, same_padding
 from . import functional as F
 from .layers import _init_affine
 from .module import Module
