@@ -70,7 +70,7 @@ def test_pad_crop_then_pad_follows_pytorch():
     assert F.pad(x, (-1, 2), mode="circular").tolist() == [[1, 2, 3, 4, 1, 2]]
     assert F.pad(x, (-1, 2), mode="reflect").tolist() == [[1, 2, 3, 4, 3, 2]]
     assert F.pad(x, (3, -3), mode="reflect").tolist() == [[3, 2, 1, 0, 1]]
-    assert F.pad(x, (-1, 2), mode="replicate").tolist() == [[1, 2, 3, 4, 4, 4]]
+    assert F.pad(x, (-1, 2), mode="replicate", value=0.0).tolist() == [[1, 2, 3, 4, 4, 4]]
 
 
 def test_pad_dtypes_and_empty_tensors():

@@ -217,7 +217,7 @@ def pad(input, pad, mode="constant", value=None):
             repeating the edge; each pad less than the dim's size), "replicate" (repeat
             the edge), "circular" (wrap around) over the last 1, 2 or 3 dims of an
             input with 1 or 2 leading (channel, batch) dims.
-        value: the fill of constant mode (default 0); other modes take none.
+        value: the fill of constant mode (default 0); other modes take none (or 0).
 
     Returns:
         A new tensor; its gradient flows back to ``input``.
@@ -235,8 +235,9 @@ def pad(input, pad, mode="constant", value=None):
             raise TypeError(f"pad: value must be a real number or None, got {value!r}")
         _check_constant(input.shape, pad)
     else:
-        if value is not None:
+        if value is not None and value != 0:  # PyTorch lets a 0 through
             raise ValueError(f"pad: mode '{mode}' takes no value (got value={value!r})")
         _check_rank(input.shape, pad, mode)
         _check_border_modes(input.shape, pad, mode)
+        value = None
     return Pad.apply(input, pad, mode, value)
