@@ -8,6 +8,7 @@ from ..autograd.ops.conv import conv2d
 from ..autograd.ops.elementwise import gelu, relu, sigmoid, tanh
 from ..autograd.ops.loss import cross_entropy_reduced, cross_entropy_rows
 from ..autograd.ops.matmul import linear
+from ..autograd.ops.padding import pad
 from ..autograd.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ..autograd.ops.softmax import log_softmax, softmax
 from ..compile.capture import recorder
@@ -17,8 +18,8 @@ from ..tensor import Tensor
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "batch_norm",
            "binary_cross_entropy_with_logits", "conv2d", "cross_entropy", "dropout", "gelu",
-           "l1_loss", "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "relu",
-           "sigmoid", "softmax", "tanh"]
+           "l1_loss", "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "pad",
+           "relu", "sigmoid", "softmax", "tanh"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 

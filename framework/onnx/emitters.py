@@ -11,7 +11,8 @@ import numpy as np
 
 from kernels import opcodes as op
 
-from ..autograd.ops import conv, elementwise, matmul, movement, pooling, reduce, softmax
+from ..autograd.ops import (conv, elementwise, matmul, movement, padding, pooling, reduce,
+                            softmax)
 from ..tensor import Assign
 
 _BINARY = {op.ADD: "Add", op.SUB: "Sub", op.MUL: "Mul", op.DIV: "Div", op.POW: "Pow",
@@ -255,6 +256,46 @@ def _adaptive_avg_pool2d(g, args, outs):
            strides=kernel, pads=[0, 0, 0, 0])
 
 
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
+              "circular": "wrap"}
+
+
+def _pad(g, args, outs):
+    """Pad.apply(x, pad, mode, value): ONNX Pad of the positive pads, Slice of the
+    negative ones. Reflect and replicate pad in the input's own coordinates, so they
+    crop after padding; circular wraps around what cropping leaves, so it crops first."""
+    x, pad, mode, value = args
+    pairs = [(0, 0)] * (len(x.shape) - len(pad) // 2) + [
+        (pad[2 * i], pad[2 * i + 1]) for i in reversed(range(len(pad) // 2))]
+    if mode == "circular" and g.opset < 19:
+        raise g.unsupported(f"circular padding before opset 19 (ONNX Pad's wrap mode; the "
+                            f"export asked for opset {g.opset})")
+    name = g.value(x)
+    crop = any(lo < 0 or hi < 0 for lo, hi in pairs)
+    if crop and mode == "circular":
+        name = _crop(g, name, pairs, g.fresh("t"))
+    grow = [max(lo, 0) for lo, _ in pairs] + [max(hi, 0) for _, hi in pairs]
+    last = crop and mode != "circular"
+    inputs = [name, g.const(np.array(grow, np.int64), "pads")]
+    if mode == "constant" and value:
+        inputs.append(g.const(np.array(value, x.data.dtype), "value"))
+    name = g.node("Pad", inputs, [g.fresh("t") if last else g.output(outs[0])],
+                  mode=_PAD_MODES[mode])
+    if last:
+        _crop(g, name, pairs, g.output(outs[0]))
+
+
+def _crop(g, name, pairs, out_name):
+    """Slice off the negative pads of ``pairs`` (one (before, after) per dim)."""
+    axes = [d for d, (lo, hi) in enumerate(pairs) if lo < 0 or hi < 0]
+    starts = [max(-pairs[d][0], 0) for d in axes]
+    # Ends count from the end, so a dynamic batch dim never enters the arithmetic.
+    ends = [pairs[d][1] if pairs[d][1] < 0 else np.iinfo(np.int64).max for d in axes]
+    return g.node("Slice", [name, g.const(np.array(starts, np.int64), "starts"),
+                            g.const(np.array(ends, np.int64), "ends"),
+                            g.const(np.array(axes, np.int64), "axes")], [out_name])
+
+
 EMITTERS = {
     elementwise.Binary: _binary, elementwise.Compare: _compare,
     elementwise.Unary: _unary, elementwise.Cast: _cast, elementwise.Where: _where,
@@ -266,4 +307,5 @@ EMITTERS = {
     softmax.Softmax: _softmax, softmax.LogSumExp: _logsumexp,
     conv.Conv2d: _conv2d, pooling.MaxPool2d: _max_pool2d,
     pooling.AvgPool2d: _avg_pool2d, pooling.AdaptiveAvgPool2d: _adaptive_avg_pool2d,
+    padding.Pad: _pad,
 }

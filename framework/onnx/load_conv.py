@@ -1,4 +1,5 @@
-"""Import of the image ops: Conv, MaxPool, AveragePool, global pooling, BatchNormalization.
+"""Import of the image ops: Conv, MaxPool, AveragePool, global pooling, BatchNormalization,
+Pad.
 
 Attributes pass through to ``F.conv2d`` / ``F.max_pool2d`` / ``F.avg_pool2d`` as their
 PyTorch-style arguments. A pooling attribute that our functional does not take is an
@@ -6,6 +7,8 @@ error at load time naming the node and the attribute; a value the functional rej
 (it checks its own arguments) is an error at run time naming the node.
 """
 import inspect
+
+import numpy as np
 
 from ..autograd.ops import reduce as rd
 from ..nn import functional as F
@@ -136,6 +139,49 @@ def _batch_norm(spec):
     return run
 
 
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate",
+              "wrap": "circular"}
+
+
+def _pad_inputs(spec):
+    """(pads, constant value or None, axes or None) known at load time."""
+    known = [spec.const_input(i) for i in (1, 2, 3)]
+    for i, (what, value) in enumerate(zip(("pads", "constant_value", "axes"), known), 1):
+        if value is None and i < len(spec.inputs) and spec.inputs[i]:
+            raise spec.error(f"input {what} must be an initializer or a Constant")
+    pads, value, axes = known
+    if pads is None:
+        raise spec.error("a Pad needs its pads input")
+    value = None if value is None or not np.asarray(value).size else \
+        np.asarray(value).reshape(-1)[0].item()
+    axes = None if axes is None else [int(a) for a in np.asarray(axes).reshape(-1)]
+    return [int(p) for p in np.asarray(pads).reshape(-1)], value, axes
+
+
+def _pad(spec):
+    mode = spec.attr("mode", "constant")
+    if mode not in _PAD_MODES:
+        raise spec.error(f"attribute mode={mode!r} is not supported")
+    pads, value, axes = _pad_inputs(spec)
+    if mode != "constant" and min(pads, default=0) < 0:
+        raise spec.error(f"negative pads {pads} with mode {mode!r} are not supported")
+    mode = _PAD_MODES[mode]
+
+    def run(x, *_known_at_load):
+        dims = list(range(x.ndim)) if axes is None else [a % x.ndim for a in axes]
+        if len(pads) != 2 * len(dims):
+            raise spec.error(f"pads {pads} do not match {len(dims)} padded axes of the "
+                             f"input of shape {x.shape}")
+        pairs = {d: (pads[i], pads[i + len(dims)]) for i, d in enumerate(dims)}
+        first = min((d for d, p in pairs.items() if p != (0, 0)), default=x.ndim)
+        if mode != "constant":  # these pad the dims after the (batch and) channel dims
+            first = min(first, max(x.ndim - 2, 1))
+        torch_pad = [p for d in reversed(range(first, x.ndim)) for p in pairs.get(d, (0, 0))]
+        return F.pad(x, tuple(torch_pad), mode=mode,
+                     value=(value or 0.0) if mode == "constant" else None)
+    return run
+
+
 NODES = {"Conv": _conv, "MaxPool": _max_pool, "AveragePool": _avg_pool,
          "GlobalAveragePool": _global_pool(False), "GlobalMaxPool": _global_pool(True),
-         "BatchNormalization": _batch_norm}
+         "BatchNormalization": _batch_norm, "Pad": _pad}

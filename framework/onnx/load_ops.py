@@ -285,6 +285,20 @@ def _gather(spec):
     return run
 
 
+def _slice(spec):
+    def run(x, starts, ends, axes=None, steps=None):
+        starts, ends = _ints(starts), _ints(ends)
+        axes = list(range(len(starts))) if axes is None else _ints(axes)
+        steps = [1] * len(starts) if steps is None else _ints(steps)
+        if min(steps, default=1) < 1:
+            raise spec.error(f"steps {steps}: only positive steps are supported")
+        key = [slice(None)] * len(x.shape)
+        for a, start, end, step in zip(axes, starts, ends, steps):
+            key[a % len(x.shape)] = slice(start, end, step)  # Python clamps as ONNX does
+        return np.asarray(x)[tuple(key)] if _host(x) else x[tuple(key)]
+    return run
+
+
 def _reduce(fw_fn, np_fn):
     def factory(spec):
         keepdims = bool(spec.attr("keepdims", 1))
@@ -342,7 +356,7 @@ NODES = {
     "Identity": _identity, "Dropout": _identity,
     "Flatten": _flatten, "Reshape": _reshape, "Transpose": _transpose, "Expand": _expand,
     "Unsqueeze": _unsqueeze, "Squeeze": _squeeze, "Concat": _concat, "Split": _split,
-    "Shape": _shape, "Gather": _gather,
+    "Shape": _shape, "Gather": _gather, "Slice": _slice,
     "ReduceSum": _reduce(rd.sum, np.sum), "ReduceMean": _reduce(rd.mean, np.mean),
     "ReduceMax": _reduce(rd.amax, np.max), "ReduceMin": _reduce(rd.amin, np.min),
     "ReduceLogSumExp": _reduce(_logsumexp, None),

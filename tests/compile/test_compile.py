@@ -91,6 +91,18 @@ def test_cnn_adam_matches_eager():
               batches(5, [4], shape=(1, 6, 6)))
 
 
+def test_cnn_with_reflect_padding_matches_eager():
+    # F.pad's index map is made on the host: a constant of the plan, one per input shape.
+    def make():
+        g = fw.Generator(3)
+        return nn.Sequential(
+            nn.Conv2d(1, 3, 3, padding=(1, 2), padding_mode="reflect", generator=g),
+            nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(3 * 3 * 4, 5, generator=g))
+    c = run_twins(make, lambda m: Adam(m.parameters(), lr=1e-2), None,
+                  batches(8, [4, 4, 4, 3], shape=(1, 6, 6)))
+    assert c.stats["recorded"] == 2 and c.stats["replayed"] >= 4
+
+
 def test_dropout_draws_a_new_mask_each_call_from_the_generator():
     g1, g2 = fw.Generator(7), fw.Generator(7)
     m1, m2 = tiny_mlp(3, 0.5, g1), tiny_mlp(3, 0.5, g2)

@@ -92,3 +92,25 @@ def test_seed_style_step_with_dropout_on_cuda(rng):
     for a, b in zip(n1.parameters(), n2.parameters()):
         np.testing.assert_array_equal(a.detach().cpu().numpy(), b.detach().cpu().numpy())
     assert compiled.stats["replayed"] == 3
+
+
+def test_reflect_padded_conv_step_on_cuda_equals_eager(rng):
+    """F.pad's index map is copied to the device while the step is recorded (the compiled
+    step runs first on a shape no other test pads), then replayed as a constant."""
+    def make():
+        g = fw.Generator(5)
+        net = nn.Sequential(nn.Conv2d(1, 2, (2, 3), padding="same", padding_mode="reflect",
+                                      generator=g), nn.ReLU(), nn.Flatten(),
+                            nn.Linear(2 * 3 * 5, 3, generator=g)).to("cuda")
+        return net, SGD(net.parameters(), lr=0.1, momentum=0.9)
+
+    (n1, o1), (n2, o2) = make(), make()
+    compiled = fw.compile(step_fn(n2, o2, StepLR(o2, 2)))
+    eager = step_fn(n1, o1, StepLR(o1, 2))
+    for _ in range(4):
+        x = fw.tensor(rng.standard_normal((2, 1, 3, 5)).astype(np.float32), device="cuda")
+        y = fw.tensor(rng.integers(0, 3, 2), device="cuda")
+        assert compiled(x, y).item() == eager(x, y).item()
+    for a, b in zip(n1.parameters(), n2.parameters()):
+        np.testing.assert_array_equal(a.detach().cpu().numpy(), b.detach().cpu().numpy())
+    assert compiled.stats["replayed"] == 2

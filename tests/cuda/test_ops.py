@@ -59,6 +59,13 @@ OPS = {
                            lambda x: F.avg_pool2d(x, (2, 3), (1, 2), 1, divisor_override=5)),
     "adaptive_avg_pool2d": ([(2, 2, 7, 6)], lambda x: F.adaptive_avg_pool2d(x, (3, 4)).sum()
                             + F.adaptive_avg_pool2d(x, (9, 8)).sum()),
+    "pad_constant": ([(2, 3, 5, 6)], lambda x: F.pad(x, (2, -1, 1, 3), value=0.5)),
+    "pad_reflect": ([(2, 3, 5, 6)], lambda x: F.pad(x, (5, 2, -1, 4), mode="reflect")),
+    "pad_replicate_unbatched_3d": ([(3, 2, 4, 5)],
+                                   lambda x: F.pad(x, (3, 1, 0, 2, 1, 1), mode="replicate")),
+    "pad_circular": ([(2, 7)], lambda x: F.pad(x, (5, -2), mode="circular")),
+    "conv2d_unbatched_reflect": ([(3, 7, 6), (4, 3, 3, 2)], lambda x, w: F.conv2d(
+        F.pad(x, (1, 0, 2, 2), mode="reflect"), w, stride=(2, 1))),
     "mse": ([(4, 3), (4, 3)], lambda a, b: F.mse_loss(a, b)),
     "bce_logits": ([(4, 3)],
                    lambda a: F.binary_cross_entropy_with_logits(a, a.detach().sigmoid())),

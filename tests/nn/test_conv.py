@@ -273,11 +273,40 @@ def test_pool_modules_match_functional(rng):
     assert_close(ap(x), F.avg_pool2d(x, 3, 2, 1, True, False, 4), rtol=0, atol=0)
 
 
+def test_unbatched_input_gives_the_batched_result_without_its_batch_dim(rng):
+    x = t64(rng.standard_normal((3, 7, 6)))
+    w, b = t64(rng.standard_normal((4, 3, 3, 2))), t64(rng.standard_normal(4))
+    batch = x.reshape(1, 3, 7, 6)
+    calls = [
+        lambda t: F.conv2d(t, w, b, stride=(2, 1), padding=1, dilation=(1, 2)),
+        lambda t: F.max_pool2d(t, 3, 2, 1, ceil_mode=True),
+        lambda t: F.avg_pool2d(t, (2, 3), padding=1, count_include_pad=False),
+        lambda t: F.adaptive_avg_pool2d(t, (3, 4)),
+        nn.MaxPool2d(2), nn.AvgPool2d(3, 1), nn.AdaptiveAvgPool2d(2),
+    ]
+    for call in calls:
+        out = call(x)
+        assert out.ndim == 3
+        assert_close(out, call(batch).detach().numpy()[0], rtol=0, atol=0)
+    out, index = F.max_pool2d(x, 2, return_indices=True)
+    ref_out, ref_index = F.max_pool2d(batch, 2, return_indices=True)
+    assert out.shape == index.shape == (3, 3, 3) and index.dtype == fw.int64
+    assert_close(index, ref_index.numpy()[0], rtol=0, atol=0)
+    assert_close(out, ref_out.detach().numpy()[0], rtol=0, atol=0)
+    assert gradcheck(lambda t, u: F.conv2d(t, u, padding="same") + F.max_pool2d(
+        t, 3, 1, 1, return_indices=True)[0].sum(0) + F.avg_pool2d(t, 3, 1, 1).mean(0),
+        [x, t64(rng.standard_normal((1, 3, 2, 3)))])
+
+
 @pytest.mark.parametrize("call,message", [
     (lambda: F.conv2d(fw.zeros(1, 3, 5, 5), fw.zeros(4, 2, 3, 3)),
      r"weight of shape \(4, 2, 3, 3\) does not match input of shape \(1, 3, 5, 5\)"),
-    (lambda: F.conv2d(fw.zeros(3, 5, 5), fw.zeros(4, 3, 3, 3)),
-     r"expected input of shape \(N, C, H, W\), got \(3, 5, 5\)"),
+    (lambda: F.conv2d(fw.zeros(5, 5), fw.zeros(4, 3, 3, 3)),
+     r"expected input of shape \(N, C, H, W\) or \(C, H, W\), got \(5, 5\)"),
+    (lambda: F.conv2d(fw.zeros(1, 1, 3, 5, 5), fw.zeros(4, 3, 3, 3)),
+     r"conv2d: expected input of shape .* got \(1, 1, 3, 5, 5\)"),
+    (lambda: F.conv2d(fw.zeros(3, 5, 5), fw.zeros(4, 2, 3, 3)),
+     r"weight of shape \(4, 2, 3, 3\) does not match input of shape \(1, 3, 5, 5\)"),
     (lambda: F.conv2d(fw.zeros(1, 1, 2, 2), fw.zeros(1, 1, 3, 3), padding=0),
      r"kernel of size \(3, 3\).*does not fit the padded input of spatial size \(2, 2\)"),
     (lambda: F.conv2d(fw.zeros(1, 1, 5, 5), fw.zeros(1, 1, 3, 3), dilation=3),
@@ -294,12 +323,17 @@ def test_pool_modules_match_functional(rng):
      r"stride must be an int or a pair"),
     (lambda: nn.Conv2d(4, 6, 3, groups=4), r"groups=4 must divide in_channels=4 and "
                                            r"out_channels=6"),
-    (lambda: nn.Conv2d(1, 1, 3, padding_mode="reflect"), r"padding_mode='reflect'"),
     (lambda: F.max_pool2d(fw.zeros(1, 1, 1, 1), 2),
      r"kernel of size \(2, 2\).*does not fit the input of shape \(1, 1, 1, 1\)"),
     (lambda: F.max_pool2d(fw.zeros(1, 1, 6, 6), 3, padding=2),
      r"padding \(2, 2\) should be at most half"),
-    (lambda: F.avg_pool2d(fw.zeros(1, 6, 6), 2), r"expected input of shape \(N, C, H, W\)"),
+    (lambda: F.avg_pool2d(fw.zeros(6, 6), 2), r"avg_pool2d: expected input of shape "
+                                              r"\(N, C, H, W\) or \(C, H, W\), got \(6, 6\)"),
+    (lambda: F.max_pool2d(fw.zeros(1, 1, 1, 6, 6), 2), r"max_pool2d: expected input of shape"),
+    (lambda: nn.AdaptiveAvgPool2d(2)(fw.zeros(6)), r"adaptive_avg_pool2d: expected input of "
+                                                   r"shape .* got \(6,\)"),
+    (lambda: F.max_pool2d(fw.zeros(1, 1, 1), 2),
+     r"kernel of size \(2, 2\).*does not fit the input of shape \(1, 1, 1, 1\)"),
     (lambda: F.adaptive_avg_pool2d(fw.zeros(1, 1, 4, 4), (2, 0)), r"output size \(2, 0\)"),
 ])
 def test_conv_and_pool_errors(call, message):

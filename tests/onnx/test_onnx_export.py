@@ -140,6 +140,43 @@ def test_conv_and_pooling_arguments_match_onnxruntime(tmp_path):
         np.testing.assert_allclose(back, ours, rtol=1e-6, atol=1e-6)
 
 
+class Padded(nn.Module):
+    """Conv2d in every non-zero padding mode, and F.pad cropping in each mode."""
+
+    def __init__(self, gen):
+        super().__init__()
+        self.convs = nn.Sequential(
+            nn.Conv2d(2, 3, 3, padding=1, padding_mode="reflect", generator=gen),
+            nn.Conv2d(3, 3, (2, 3), padding="same", padding_mode="replicate", generator=gen),
+            nn.Conv2d(3, 2, 3, padding=(2, 1), padding_mode="circular", generator=gen))
+
+    def forward(self, x):
+        x = self.convs(x)
+        return (F.pad(x, (-1, 2, 1, -2), mode="reflect"),
+                F.pad(x, (3, -2, -1, 0), mode="replicate"),
+                F.pad(x, (-2, 3, 1, -1), mode="circular"),
+                F.pad(x, (1, -1, 0, 2, 1, 0), value=0.5))
+
+
+def test_padding_modes_match_onnxruntime_and_load_back(tmp_path):
+    model = Padded(fw.Generator(6)).eval()
+    path = str(tmp_path / "pad.onnx")
+    fw.onnx.export(model, fw.randn(3, 2, 6, 7), path)
+    graph = onnx.load(path).graph
+    modes = sorted(a.s.decode() for n in graph.node if n.op_type == "Pad"
+                   for a in n.attribute if a.name == "mode")
+    assert modes == ["constant", "edge", "edge", "reflect", "reflect", "wrap", "wrap"]
+    _check_against_onnxruntime(model, path, (2, 6, 7))
+    loaded = fw.onnx.load(path)
+    x = fw.randn(4, 2, 6, 7, generator=fw.Generator(8))
+    for ours, back in zip(_ours(model, x), _ours(loaded, x), strict=True):
+        np.testing.assert_allclose(back, ours, rtol=1e-6, atol=1e-6)
+    with pytest.raises(fw.onnx.OnnxError, match=r"circular padding before opset 19 .* opset "
+                                                r"18\) has no ONNX mapping \(used in module "
+                                                r"'convs.2' \(Conv2d\)\)"):
+        fw.onnx.export(model, fw.randn(3, 2, 6, 7), str(tmp_path / "old.onnx"), opset=18)
+
+
 def test_gelu_before_opset_20_is_the_erf_form(tmp_path):
     model = nn.Sequential(nn.Linear(4, 3), nn.GELU()).eval()
     path = str(tmp_path / "gelu.onnx")

@@ -147,3 +147,26 @@ def test_average_pool_without_padding_counted(tmp_path):
     counted = avg(fw.tensor(x), 3, 2, 1).numpy()
     share = avg(fw.ones(1, 2, 5, 5), 3, 2, 1).numpy()  # fraction of each window inside
     np.testing.assert_allclose(_run(model, x)[0], counted / share, rtol=1e-5)
+
+
+def test_pad_nodes_of_other_exporters(tmp_path):
+    """Pad with axes, a constant value and a Slice after it, against np.pad; modes and
+    pads our F.pad has no equivalent for are errors naming the node."""
+    x = np.random.default_rng(2).standard_normal((1, 2, 5, 5)).astype(np.float32)
+    ints = [("w_only", np.array([2, 1], np.int64)), ("axes", np.array([-1], np.int64)),
+            ("all", np.array([0, 1, 1, 0, 0, 0, 2, 1], np.int64)),
+            ("value", np.array(1.5, np.float32)), ("starts", np.array([1], np.int64)),
+            ("ends", np.array([-1], np.int64)), ("slice_axes", np.array([3], np.int64))]
+    nodes = [helper.make_node("Pad", ["x", "w_only", "", "axes"], ["h"], mode="reflect"),
+             helper.make_node("Pad", ["h", "all", "value"], ["p"], mode="constant"),
+             helper.make_node("Slice", ["p", "starts", "ends", "slice_axes"], ["y"])]
+    model = fw.onnx.load(_save(tmp_path, nodes, ints))
+    want = np.pad(x, ((0, 0), (0, 0), (0, 0), (2, 1)), mode="reflect")
+    want = np.pad(want, ((0, 0), (1, 0), (1, 2), (0, 1)), constant_values=1.5)[..., 1:-1]
+    np.testing.assert_array_equal(_run(model, x)[0], want)
+    cases = [("edge", [0, 0, -1, 0, 0, 0, 0, 0], "negative pads"),
+             ("mirror", [0, 0, 1, 0, 0, 0, 0, 0], "mode='mirror'")]
+    for i, (mode, pads, match) in enumerate(cases):
+        node = helper.make_node("Pad", ["x", "pads"], ["y"], name="pad0", mode=mode)
+        path = _save(tmp_path, [node], [("pads", np.array(pads, np.int64))], f"p{i}.onnx")
+        _one_line_error(path, match)

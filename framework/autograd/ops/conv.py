@@ -25,10 +25,26 @@ def pair(v, name, fn):
 
 
 def check_image(x, fn):
-    if x.ndim != 4:
-        raise ValueError(f"{fn}: expected input of shape (N, C, H, W), got {x.shape}")
+    """True for one unbatched image (C, H, W), False for a batch (N, C, H, W); a clear
+    error for any other rank or a non-floating dtype."""
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{fn}: expected input of shape (N, C, H, W) or (C, H, W), got "
+                         f"{x.shape}")
     if not x.dtype.is_floating_point:
         raise TypeError(f"{fn}: expected a floating point input, got {x.dtype!r}")
+    return x.ndim == 3
+
+
+def batch_of_one(x):
+    """(C, H, W) as (1, C, H, W), for ops that run on batches (PyTorch's unbatched input)."""
+    return x.reshape((1,) + x.shape)
+
+
+def drop_batch(result):
+    """The results of an op run on ``batch_of_one``, without their batch dim."""
+    if isinstance(result, tuple):
+        return tuple(drop_batch(r) for r in result)
+    return result.reshape(result.shape[1:])
 
 
 def conv_out_size(size, k, stride, pad_lo, pad_hi, dilation):
@@ -130,7 +146,7 @@ def _whole_batch_grads(ctx, g, cols, weight, need_x, need_w, need_b):
     return grad_x, grad_w, grad_b if need_b else None
 
 
-def _same_padding(kernel, dilation):
+def same_padding(kernel, dilation):
     """PyTorch's "same": total d*(k-1) per dim, the odd one on the right/bottom."""
     totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
     return tuple(t // 2 for t in totals), tuple(t - t // 2 for t in totals)
@@ -147,13 +163,12 @@ def _conv_padding(padding, kernel, stride, dilation):
         if stride != (1, 1):
             raise ValueError(f"conv2d: padding='same' is not supported for strided "
                              f"convolutions (stride={stride})")
-        return _same_padding(kernel, dilation)
+        return same_padding(kernel, dilation)
     pad = pair(padding, "padding", "conv2d")
     return pad, pad
 
 
 def _check_conv_operands(x, weight, bias, groups):
-    check_image(x, "conv2d")
     if weight.ndim != 4:
         raise ValueError(f"conv2d: weight must be (out_channels, in_channels/groups, kh, kw), "
                          f"got shape {weight.shape}")
@@ -180,7 +195,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as PyTorch) of (N, C, H, W) input.
 
     Args:
-        x: input (N, C, H, W).
+        x: input (N, C, H, W), or one image (C, H, W) for an output (O, OH, OW).
         weight: (out_channels, C / groups, kh, kw).
         bias: (out_channels,) or None.
         stride, dilation: an int or a pair (>= 1).
@@ -188,6 +203,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             input size; stride 1 only; an odd total puts the extra on the bottom/right).
         groups: splits input and output channels into this many independent groups.
     """
+    if check_image(x, "conv2d"):
+        return drop_batch(conv2d(batch_of_one(x), weight, bias, stride, padding, dilation,
+                                 groups))
     _check_conv_operands(x, weight, bias, groups)
     stride, dilation = pair(stride, "stride", "conv2d"), pair(dilation, "dilation", "conv2d")
     kernel = weight.shape[2:]

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..function import Function
-from .conv import check_image, pair
+from .conv import batch_of_one, check_image, drop_batch, pair
 
 
 class MaxPool2d(Function):
@@ -72,8 +72,8 @@ def pool_out_size(size, k, stride, padding, dilation, ceil_mode):
 
 
 def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, fn):
-    """(kernel, stride, padding, dilation) pairs and the output size, checked."""
-    check_image(x, fn)
+    """(kernel, stride, padding, dilation) pairs and the output size of (N, C, H, W)
+    input, checked."""
     kernel = pair(kernel_size, "kernel_size", fn)
     stride = kernel if stride is None or stride == () else pair(stride, "stride", fn)
     padding, dilation = pair(padding, "padding", fn), pair(dilation, "dilation", fn)
@@ -97,11 +97,15 @@ def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, fn):
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    """Max over (dilated) windows of (N, C, H, W) input; padding counts as -inf.
+    """Max over (dilated) windows of (N, C, H, W) or (C, H, W) input; padding counts as
+    -inf.
 
     ``stride`` defaults to ``kernel_size``. With ``return_indices`` also returns the
     argmax of each window as a flat position ih*W + iw in its input plane (int64).
     """
+    if check_image(x, "max_pool2d"):
+        return drop_batch(max_pool2d(batch_of_one(x), kernel_size, stride, padding, dilation,
+                                     ceil_mode, return_indices))
     kernel, stride, padding, dilation, out_hw = _pool_geometry(
         x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
     geometry = (*kernel, *stride, *padding, *dilation)
@@ -110,11 +114,14 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
-    """Mean over windows of (N, C, H, W) input, as PyTorch's ``avg_pool2d``.
+    """Mean over windows of (N, C, H, W) or (C, H, W) input, as PyTorch's ``avg_pool2d``.
 
     The divisor is ``divisor_override`` when given, else the window's size within the
     padded input (``count_include_pad``) or its number of real inputs.
     """
+    if check_image(x, "avg_pool2d"):
+        return drop_batch(avg_pool2d(batch_of_one(x), kernel_size, stride, padding, ceil_mode,
+                                     count_include_pad, divisor_override))
     kernel, stride, padding, _, out_hw = _pool_geometry(
         x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
     if divisor_override is not None and (isinstance(divisor_override, bool) or not
@@ -128,9 +135,10 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 
 def adaptive_avg_pool2d(x, output_size):
-    """Mean over PyTorch's adaptive windows so that the output is ``output_size``
-    (an int or a pair; a None entry keeps that input size)."""
-    check_image(x, "adaptive_avg_pool2d")
+    """Mean over PyTorch's adaptive windows of (N, C, H, W) or (C, H, W) input, so that
+    the output is ``output_size`` (an int or a pair; a None entry keeps that input size)."""
+    if check_image(x, "adaptive_avg_pool2d"):
+        return drop_batch(adaptive_avg_pool2d(batch_of_one(x), output_size))
     if isinstance(output_size, (tuple, list)):
         if len(output_size) != 2:
             raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, "
