@@ -38,6 +38,9 @@ KERNELS = {
     "col2im": ("grad_x", "cols", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw"),
     "conv_output": ("out", "y", "bias"),                  # out (N, O, L); empty bias = none
     "conv_grad_output": ("grad_y", "grad_bias", "grad_out"),  # empty grad_bias = skip
+    # few columns per image: columns (N, K, L), weight (O, K), out (N, O, L)
+    "conv_from_columns": ("out", "weight", "columns", "bias"),  # empty bias = none
+    "conv_weight_grad_from_columns": ("grad_weight", "grad_bias", "grad_out", "columns"),
     # pooling.py: images (N, C, H, W); output sizes from the output arrays
     "max_pool2d": ("out", "index", "x", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw"),
     "max_pool2d_grad": ("grad_x", "grad_out", "index"),   # index int64, -1 = none
@@ -76,5 +79,6 @@ KERNELS = {
 # update and accumulation kernels change in place. fw.compile reads this to know which
 # buffers a recorded step overwrites.
 WRITTEN = frozenset({"out", "index", "grad_a", "grad_b", "grad_x", "grad_y", "grad_bias",
+                     "grad_weight",
                      "cols", "loss", "lse", "param", "momentum_buf", "exp_avg", "exp_avg_sq",
                      "max_exp_avg_sq"})

@@ -43,6 +43,10 @@ CASES = {
                          3, 2, 2, 1, 1, 2, 1, 2],
     "conv_output": lambda g: [np.zeros((2, 5, 7)), _r(g, 5, 2, 7), _r(g, 5)],
     "conv_grad_output": lambda g: [np.zeros((5, 2, 7)), np.zeros(5), _r(g, 2, 5, 7)],
+    "conv_from_columns": lambda g: [np.zeros((3, 5, 37)), _r(g, 5, 9), _r(g, 3, 9, 37),
+                                    _r(g, 5)],
+    "conv_weight_grad_from_columns": lambda g: [np.zeros((5, 9)), np.zeros(5),
+                                                _r(g, 3, 5, 37), _r(g, 3, 9, 37)],
     # the same window geometry as im2col, and a window partly in the padding
     "max_pool2d": lambda g: [np.zeros((2, 3, 4, 6)), np.zeros((2, 3, 4, 6), _I64),
                              _r(g, 2, 3, 7, 6), 3, 2, 2, 1, 1, 1, 1, 2],

@@ -140,3 +140,67 @@ def conv_grad_output(grad_y, grad_bias, grad_out, threads=DEFAULT_THREADS):
             raise ValueError(f"threads per block must be in [1, {MAX_THREADS}], got {threads}")
         run(_bias_grad, min(grad_bias.size, MAX_BLOCKS), tree_threads(threads),
             (grad_bias, grad_out))
+
+
+@kernel
+def _conv_from_columns(out, weight, columns, bias):
+    N, O, L = out.shape
+    K = weight.shape[1]
+    has_bias = bias.size > 0
+    e, step = cuda.grid(1), cuda.gridsize(1)
+    while e < out.size:
+        n, o, q = e // (O * L), (e // L) % O, e % L
+        acc = 0.0  # float64: the sum of K products, rounded once into out
+        if has_bias:
+            acc += bias[o]
+        for k in range(K):
+            acc += weight[o, k] * columns[n, k, q]
+        out[n, o, q] = acc
+        e += step
+
+
+def conv_from_columns(out, weight, columns, bias, threads=DEFAULT_THREADS):
+    """out[n, o, l] = bias[o] + sum_k weight[o, k] * columns[n, k, l] (no bias when empty).
+    Shapes: out (N, O, L); weight (O, K); columns (N, K, L); bias (O,) or (0,). A thread
+    per output element."""
+    launch(_conv_from_columns, out.size, threads, out, weight, columns, bias)
+
+
+@kernel
+def _conv_weight_grad_from_columns(grad_weight, grad_bias, grad_out, columns):
+    shared = cuda.shared.array(MAX_THREADS, float64)
+    N, O, L = grad_out.shape
+    K = columns.shape[1]
+    rows = O * (K + 1) if grad_bias.size > 0 else O * K
+    r = cuda.blockIdx.x
+    while r < rows:  # grid-stride over blocks; uniform per block
+        o, k = r // (K + 1), r % (K + 1)  # k == K: the bias
+        if grad_bias.size == 0:
+            o, k = r // K, r % K
+        acc = 0.0
+        e = cuda.threadIdx.x
+        while e < N * L:
+            g = grad_out[e // L, o, e % L]
+            acc += g if k == K else g * columns[e // L, k, e % L]
+            e += cuda.blockDim.x
+        total = block_sum(shared, acc)
+        if cuda.threadIdx.x == 0:
+            if k == K:
+                grad_bias[o] = total
+            else:
+                grad_weight[o, k] = total
+        r += cuda.gridDim.x
+
+
+def conv_weight_grad_from_columns(grad_weight, grad_bias, grad_out, columns,
+                                  threads=DEFAULT_THREADS):
+    """grad_weight[o, k] = sum over n, l of grad_out[n, o, l] * columns[n, k, l];
+    grad_bias[o] = sum over n, l of grad_out[n, o, l] (skipped when empty). Shapes:
+    grad_weight (O, K); grad_bias (O,) or (0,); grad_out (N, O, L); columns (N, K, L).
+    A block per weight (and bias) entry sums its products."""
+    if not 0 < threads <= MAX_THREADS:
+        raise ValueError(f"threads per block must be in [1, {MAX_THREADS}], got {threads}")
+    rows = grad_weight.size + grad_bias.size
+    if rows:
+        run(_conv_weight_grad_from_columns, min(rows, MAX_BLOCKS), tree_threads(threads),
+            (grad_weight, grad_bias, grad_out, columns))

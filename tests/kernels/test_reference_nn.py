@@ -75,6 +75,27 @@ def test_logsumexp_and_its_grad(run):
             * np.exp(x64 - out.astype(np.float64)[:, None, :]), atol=1e-5)
 
 
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_conv_from_columns_and_its_weight_grad(run, with_bias):
+    rng = np.random.default_rng(6)
+    n, o, k, l = 21, 7, 9, 45  # 21 images: slices of the weight gradient's partial sums
+    w, cols = f32(rng.standard_normal((o, k))), f32(rng.standard_normal((n, k, l)))
+    bias = f32(rng.standard_normal(o)) if with_bias else np.empty(0, np.float32)
+    out = np.empty((n, o, l), np.float32)
+    run("conv_from_columns", out, w, cols, bias)
+    want = np.einsum("ok,nkl->nol", w.astype(np.float64), cols.astype(np.float64))
+    close32(out, want + (bias.astype(np.float64)[None, :, None] if with_bias else 0))
+
+    g = f32(rng.standard_normal((n, o, l)))
+    grad_w = np.empty((o, k), np.float32)
+    grad_b = np.empty(o if with_bias else 0, np.float32)
+    run("conv_weight_grad_from_columns", grad_w, grad_b, g, cols)
+    close32(grad_w, np.einsum("nol,nkl->ok", g.astype(np.float64), cols.astype(np.float64)),
+            atol=1e-4)
+    if with_bias:
+        close32(grad_b, g.astype(np.float64).sum(axis=(0, 2)), atol=1e-4)
+
+
 @pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
 def test_cross_entropy_and_its_grad(run, label_smoothing):
     rng = np.random.default_rng(4)

@@ -3,11 +3,10 @@
 Whole batch: cols (1, C*kh*kw, N, OH, OW), so group g's rows are one contiguous block
 and ``matmul`` takes the groups as its batch: y (G, O/G, N*L) = W (G, O/G, K/G) @ cols
 (G, K/G, N*L); ``conv_output`` moves y to (N, O, L) and adds the bias. Per image
-(groups 1, few columns): cols (N, K, 1, OH, OW) and out (N, O, L) = W @ cols[n].
+(groups 1, few columns): cols (N, K, 1, OH, OW) and out (N, O, L) = W @ cols[n] + b by
+``conv_from_columns``, a loop over the K columns rather than a GEMM per image.
 """
 import numpy as np
-
-from kernels import opcodes
 
 from ..function import Function
 from . import arrays
@@ -51,9 +50,9 @@ def conv_out_size(size, k, stride, pad_lo, pad_hi, dilation):
     return (size + pad_lo + pad_hi - dilation * (k - 1) - 1) // stride + 1
 
 
-# Up to this many columns per image (C*kh*kw, groups 1), a GEMM per image beats one
-# over the whole batch: BLAS runs a K = 9 GEMM with N*L columns far below its peak, and
-# the per-image products land in (N, O, L) without a layout pass.
+# Up to this many columns per image (C*kh*kw, groups 1), loops over the columns beat one
+# GEMM over the whole batch: BLAS runs a K = 9 GEMM with N*L columns far below its peak
+# (so did a GEMM per image), and the loops write (N, O, L) with the bias, no layout pass.
 PER_IMAGE_MAX_K = 32
 
 
@@ -72,11 +71,9 @@ class Conv2d(Function):
         k.im2col(cols, x, kh, kw, *geometry)
         out = k.empty((n, o) + out_hw, x.dtype)
         if per_image:
-            k.matmul(out.reshape(n, o, l), weight.reshape(1, o, kg), cols.reshape(n, kg, l),
-                     False, False)
-            if bias is not None:
-                view = out.reshape(1, n, o, l)
-                k.binary(view, view, bias.reshape(1, 1, o, 1), opcodes.ADD)
+            k.conv_from_columns(out.reshape(n, o, l), weight.reshape(o, kg),
+                                cols.reshape(n, kg, l),
+                                k.empty((0,), x.dtype) if bias is None else bias)
         else:
             y = k.empty((groups, o // groups, n * l), x.dtype)
             k.matmul(y, weight.reshape(groups, o // groups, kg),
@@ -101,17 +98,19 @@ class Conv2d(Function):
 
 
 def _per_image_grads(ctx, g, cols, weight, need_x, need_w, need_b):
-    """Gradients when cols is (N, K, 1, OH, OW): GEMM batches over the images."""
+    """Gradients when cols is (N, K, 1, OH, OW): the weight's (and bias's) in one pass
+    over the columns, the input's by a GEMM batch over the images and col2im."""
     k = ctx.kernels
     n, o, oh, ow = g.shape
     kg = cols.shape[1] if cols is not None else weight.size // o
     g3 = g.reshape(n, o, oh * ow)
     grad_x = grad_w = grad_b = None
     if need_w:
-        per_image = k.empty((n, o, kg), g.dtype)
-        k.matmul(per_image, g3, cols.reshape(n, kg, oh * ow), False, True)
-        grad_w = arrays.sum_dims(k, per_image, (0,)).reshape(weight.shape)
-    if need_b:
+        grad_w = k.empty((o, kg), g.dtype)
+        grad_b = k.empty((o if need_b else 0,), g.dtype)
+        k.conv_weight_grad_from_columns(grad_w, grad_b, g3, cols.reshape(n, kg, oh * ow))
+        grad_w, grad_b = grad_w.reshape(weight.shape), grad_b if need_b else None
+    elif need_b:
         grad_b = arrays.sum_dims(k, g3, (0, 2))
     if need_x:
         grad_cols = k.empty((n, kg, 1, oh, ow), g.dtype)
