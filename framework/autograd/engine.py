@@ -214,7 +214,9 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, accumulate
     final_after = _leaves_final_after(order) if accumulate else {}
     if accumulate:
         fed = {id(t) for leaves in final_after.values() for t in leaves}
-        _accumulate_leaves(router, [t for t in roots if t._grad_fn is None and id(t) not in fed])
+        bare = [t for t in roots if t._grad_fn is None and id(t) not in fed]
+        if bare:  # roots that are leaves themselves (rare)
+            _accumulate_leaves(router, bare)
     for i, node in enumerate(order):
         if node.freed:
             raise _freed_error(node)
@@ -263,10 +265,19 @@ def _leaves_final_after(order):
     return final_after
 
 
+_TENSOR = []
+
+
+def _load_tensor():
+    # tensor.py imports this module, so Tensor is looked up on first use, once.
+    from ..tensor import Tensor
+    _TENSOR.append(Tensor)
+    return Tensor
+
+
 def _accumulate_leaves(router, leaves):
     """Add the routed gradients of ``leaves`` into their ``.grad``, then run their hooks."""
-    from ..tensor import Tensor  # tensor.py imports this module
-
+    Tensor = _TENSOR[0] if _TENSOR else _load_tensor()
     rec = recorder()
     for t in leaves:
         g = router.leaf_grads.pop(id(t), None)
