@@ -173,7 +173,8 @@ def _columns_row(dst, w, cols, b, K):
 def conv_from_columns(out, weight, columns, bias):
     """out[n, o, l] = bias[o] + sum_k weight[o, k] * columns[n, k, l] (no bias when empty).
 
-    Loop nest: for (n, o) in prange(N*O): for l: bias + sum over k (unrolled for K = 9).
+    Loop nest: for (n, o) in prange(N*O): for l: bias + sum over k (K = 9, unrolled);
+    other K: row = bias, then for k: row += w[o, k] * columns[n, k].
     Shapes: out (N, O, L); weight (O, K); columns (N, K, L); bias (O,) or (0,).
     """
     N, O, L = out.shape
@@ -185,10 +186,16 @@ def conv_from_columns(out, weight, columns, bias):
     for t in prange(N * O):
         n, o = t // O, t % O
         b = bias[o] if has_bias else zero
+        dst = out[n, o]
         if K == 9:  # 3x3 on one channel: a literal count lets LLVM unroll the columns
-            _columns_row(out[n, o], weight[o], columns[n], b, 9)
-        else:
-            _columns_row(out[n, o], weight[o], columns[n], b, K)
+            _columns_row(dst, weight[o], columns[n], b, 9)
+        else:  # a pass per column: the row loop vectorizes (a runtime-K column loop
+            for q in range(L):  # inside it would not: strided loads, scalar code)
+                dst[q] = b
+            for k in range(K):
+                wk, src = weight[o, k], columns[n, k]
+                for q in range(L):
+                    dst[q] += wk * src[q]
 
 
 # Images per partial sum of the weight gradient: a fixed split, so that the sums (and

@@ -26,7 +26,8 @@ def _interior(O, size, k, stride, padding, dilation):
 def _max_taps(xf, x0, W, r0, ni, dh, c0, nj, dw):
     """(max, argmax) over the ni x nj taps at rows r0 + i*dh, columns c0 + j*dw of the
     plane at flat offset x0; the argmax as an offset into the plane. Scan order is
-    row-major; the first maximum wins and a NaN wins and then sticks (PyTorch's rule).
+    row-major; the first maximum wins and a NaN wins, the window's last NaN if several
+    (PyTorch's rule).
     Selects, not branches: the branches were as random as the data (5 ms for the
     MNIST CNN's first pooling on real images)."""
     best_p = r0 * W + c0
@@ -35,7 +36,7 @@ def _max_taps(xf, x0, W, r0, ni, dh, c0, nj, dw):
         for j in range(nj):
             p = (r0 + i * dh) * W + c0 + j * dw
             v = xf[x0 + p]
-            take = (v > best_v) | ((v != v) & (best_v == best_v))
+            take = (v > best_v) | (v != v)
             best_v = v if take else best_v
             best_p = p if take else best_p
     return best_v, best_p
@@ -58,8 +59,8 @@ def max_pool2d(out, index, x, kh, kw, sh, sw, ph, pw, dh, dw):
     """out[n, c, oh, ow] = max of the window; index = its flat position ih*W + iw.
 
     Window taps are x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw]; padding counts as
-    -inf, the first maximum in row-major tap order wins, a NaN wins and then sticks,
-    and a window with no tap inside gives -inf and index -1.
+    -inf, the first maximum in row-major tap order wins, a NaN wins (the last one, as
+    PyTorch), and a window with no tap inside gives -inf and index -1.
     Loop nest: for (n, c) in prange(N*C): for oh: for ow: window (unclipped on the
     interior columns, clipped at the edges). Flat offsets, as in conv.py.
     Shapes: x (N, C, H, W); out, index (N, C, OH, OW), index int64.

@@ -29,7 +29,7 @@ def _max_pool2d(out, index, x, kh, kw, sh, sw, ph, pw, dh, dw):
             for i in range(i_lo, i_hi):
                 for j in range(j_lo, j_hi):
                     v = x[n, c, i0 + i * dh, j0 + j * dw]
-                    if not (v <= best) and best == best:  # NaN replaces, then sticks
+                    if v > best or v != v:  # a NaN wins; the last one, as PyTorch
                         best_p, best = (i0 + i * dh) * W + j0 + j * dw, v
             out[n, c, oh, ow] = best
             index[n, c, oh, ow] = best_p

@@ -206,3 +206,13 @@ def test_division_by_zero_gives_inf_and_nan_as_numpy(dtype):
         np.testing.assert_array_equal(b.grad.numpy(), (-np.array([1.0, -2.0, 0.0]) / 0.0)
                                       .astype(dtype.np))
     np.testing.assert_array_equal((fw.tensor([3, 0]) / 0).numpy(), [np.inf, np.nan])
+
+
+def test_integer_powers_with_negative_exponents_as_pytorch():
+    """0 ** -1 has no integer value: the kernel must never see it (it returned INT64_MIN)."""
+    a = fw.tensor([-1, 1, 0, 2, -2, 3, -1])
+    b = fw.tensor([-1, -1, -1, -2, -3, 2, -2])
+    np.testing.assert_array_equal((a ** b).numpy(), [-1, 1, 0, 0, 0, 9, 1])
+    np.testing.assert_array_equal((2 ** fw.tensor([1, -1, 0])).numpy(), [2, 0, 1])
+    with pytest.raises(ValueError, match="integers to negative integer powers"):
+        fw.tensor([0, 2]) ** -1

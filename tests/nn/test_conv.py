@@ -67,6 +67,8 @@ def max_pool_ref(x, k, s, p, d, ceil_mode):
     pos, _ = _windows(np.arange(x.shape[2] * x.shape[3], dtype=float).reshape(
         (1, 1) + x.shape[2:]), k, s, p, d, ceil_mode, -1)
     arg = wins.argmax(-1)
+    nan = np.isnan(wins)  # PyTorch's kernels keep a window's last NaN
+    arg = np.where(nan.any(-1), wins.shape[-1] - 1 - nan[..., ::-1].argmax(-1), arg)
     return wins.max(-1), np.take_along_axis(np.broadcast_to(pos, wins.shape), arg[..., None],
                                             -1)[..., 0].astype(np.int64)
 
@@ -183,7 +185,7 @@ def test_max_pool2d_matches_numpy_and_gradcheck(rng, kwargs):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_max_pool2d_ties_and_nans(rng, kwargs, dtype):
     # Small integers make ties common: the first maximum in row-major order must win;
-    # a NaN in a window wins (the first one), as PyTorch. Covers the unrolled 2x2 and
+    # a NaN in a window wins (the last one), as PyTorch. Covers the unrolled 2x2 and
     # 3x3 interior paths, the clipped edges and the generic path.
     x = rng.integers(0, 3, (2, 3, 9, 11)).astype(dtype)
     x[rng.random(x.shape) < 0.05] = np.nan

@@ -3,10 +3,12 @@
 Whole batch: cols (1, C*kh*kw, N, OH, OW), so group g's rows are one contiguous block
 and ``matmul`` takes the groups as its batch: y (G, O/G, N*L) = W (G, O/G, K/G) @ cols
 (G, K/G, N*L); ``conv_output`` moves y to (N, O, L) and adds the bias. Per image
-(groups 1, few columns): cols (N, K, 1, OH, OW) and out (N, O, L) = W @ cols[n] + b by
-``conv_from_columns``, a loop over the K columns rather than a GEMM per image.
+(groups 1, few columns): cols (N, K, 1, OH, OW) and out (N, O, L) = W @ cols[n] + b, by
+a GEMM per image or, for the fewest columns, ``conv_from_columns``' loops over them.
 """
 import numpy as np
+
+from kernels import opcodes
 
 from ..function import Function
 from . import arrays
@@ -50,10 +52,15 @@ def conv_out_size(size, k, stride, pad_lo, pad_hi, dilation):
     return (size + pad_lo + pad_hi - dilation * (k - 1) - 1) // stride + 1
 
 
-# Up to this many columns per image (C*kh*kw, groups 1), loops over the columns beat one
-# GEMM over the whole batch: BLAS runs a K = 9 GEMM with N*L columns far below its peak
-# (so did a GEMM per image), and the loops write (N, O, L) with the bias, no layout pass.
+# Up to this many columns per image (C*kh*kw, groups 1), a GEMM per image (or the loops
+# below) beats one GEMM over the whole batch: BLAS runs a K = 9 GEMM with N*L columns
+# far below its peak, and the per-image products land in (N, O, L) without a layout pass.
 PER_IMAGE_MAX_K = 32
+# Up to this many, loops over the columns (``conv_from_columns``) beat a GEMM per image
+# and write the bias with the output (the MNIST CNN's first layer, K = 9, unrolled);
+# from 18 columns on they lost to the GEMM (fwd+bwd, 2 threads: K = 18 1.90 vs 1.38 ms,
+# K = 25 2.23 vs 1.76 ms, K = 27 3.33 vs 2.86 ms).
+COLUMN_LOOPS_MAX_K = 9
 
 
 class Conv2d(Function):
@@ -70,10 +77,16 @@ class Conv2d(Function):
                        x.dtype)
         k.im2col(cols, x, kh, kw, *geometry)
         out = k.empty((n, o) + out_hw, x.dtype)
-        if per_image:
+        if per_image and kg <= COLUMN_LOOPS_MAX_K:
             k.conv_from_columns(out.reshape(n, o, l), weight.reshape(o, kg),
                                 cols.reshape(n, kg, l),
                                 k.empty((0,), x.dtype) if bias is None else bias)
+        elif per_image:
+            k.matmul(out.reshape(n, o, l), weight.reshape(1, o, kg), cols.reshape(n, kg, l),
+                     False, False)
+            if bias is not None:
+                view = out.reshape(1, n, o, l)
+                k.binary(view, view, bias.reshape(1, 1, o, 1), opcodes.ADD)
         else:
             y = k.empty((groups, o // groups, n * l), x.dtype)
             k.matmul(y, weight.reshape(groups, o // groups, kg),
@@ -98,20 +111,26 @@ class Conv2d(Function):
 
 
 def _per_image_grads(ctx, g, cols, weight, need_x, need_w, need_b):
-    """Gradients when cols is (N, K, 1, OH, OW): the weight's (and bias's) in one pass
-    over the columns, the input's by a GEMM batch over the images and col2im."""
+    """Gradients when cols is (N, K, 1, OH, OW): the weight's and bias's in one pass over
+    the columns (the fewest columns) or by GEMMs per image; the input's by a GEMM batch
+    over the images and col2im."""
     k = ctx.kernels
     n, o, oh, ow = g.shape
     kg = cols.shape[1] if cols is not None else weight.size // o
     g3 = g.reshape(n, o, oh * ow)
     grad_x = grad_w = grad_b = None
-    if need_w:
+    if need_w and kg <= COLUMN_LOOPS_MAX_K:
         grad_w = k.empty((o, kg), g.dtype)
         grad_b = k.empty((o if need_b else 0,), g.dtype)
         k.conv_weight_grad_from_columns(grad_w, grad_b, g3, cols.reshape(n, kg, oh * ow))
         grad_w, grad_b = grad_w.reshape(weight.shape), grad_b if need_b else None
-    elif need_b:
-        grad_b = arrays.sum_dims(k, g3, (0, 2))
+    else:
+        if need_w:
+            per_image = k.empty((n, o, kg), g.dtype)
+            k.matmul(per_image, g3, cols.reshape(n, kg, oh * ow), False, True)
+            grad_w = arrays.sum_dims(k, per_image, (0,)).reshape(weight.shape)
+        if need_b:
+            grad_b = arrays.sum_dims(k, g3, (0, 2))
     if need_x:
         grad_cols = k.empty((n, kg, 1, oh, ow), g.dtype)
         k.matmul(grad_cols.reshape(n, kg, oh * ow), weight.reshape(1, o, kg), g3, True, False)

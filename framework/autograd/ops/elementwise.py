@@ -200,7 +200,32 @@ def div(a, b):
 
 
 def pow(a, b):
+    if _is_integer(a) and _is_integer(b):
+        return _integer_pow(a, b)
     return _arith(a, b, op.POW)
+
+
+def _is_integer(x):
+    if isinstance(x, Tensor):
+        return not x.dtype.is_floating_point and x.dtype is not dt.bool_
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _integer_pow(a, b):
+    """Integer powers as PyTorch: a negative Python exponent is an error; a negative
+    exponent in a tensor gives 1 ** -k = 1, (-1) ** -k = (-1) ** k and 0 otherwise. The
+    kernel only ever sees exponents >= 0 (0 ** -1 in integers has no value)."""
+    if not isinstance(b, Tensor):
+        if b < 0:
+            raise ValueError(f"pow: integers to negative integer powers are not allowed "
+                             f"(base dtype {a.dtype}, exponent {b})")
+        return _arith(a, b, op.POW)
+    if not isinstance(a, Tensor):
+        a = Tensor._wrap(arrays.scalar_array(b.kernels, a, np.int64), b.device, None, 0)
+    negative = b < 0
+    powers = _arith(a, where(negative, -b, b), op.POW)
+    unit = where(a == 1, a == 1, a == -1)  # a is 1 or -1
+    return where(negative, where(unit, powers, 0), powers)
 
 
 def maximum(a, b):
