@@ -167,7 +167,7 @@ def _columns_row(dst, w, cols, b, K):
         dst[q] = acc
 
 
-# Few columns per image (K = C*kh*kw <= 32, groups 1: an MNIST CNN's first layer): a
+# Few columns per image (K = C*kh*kw <= 9, groups 1: an MNIST CNN's first layer): a
 # GEMM per image ran far below BLAS peak at K = 9 and left the bias to another pass.
 @cpu_kernel(size_arg=0, parallel_min=1 << 16)
 def conv_from_columns(out, weight, columns, bias):
@@ -206,7 +206,7 @@ _GRAD_SLICES = 16
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def _row_dot(u, v):
     """sum(u * v) accumulated in the rows' dtype, as BLAS does: float32 lanes ran the
-    MNIST CNN's first weight gradient twice as fast as float64 ones (``line_dot``).
+    MNIST CNN's first weight gradient in 0.28-0.37 ms, float64 ones (``line_dot``) 0.43.
     Not inlined by Numba, so ``reassoc`` stays on this loop (LLVM still inlines it).
     u is not empty."""
     s = cast_like(0.0, u[0])
@@ -221,8 +221,9 @@ def conv_weight_grad_from_columns(grad_weight, grad_bias, grad_out, columns):
     grad_bias[o] = sum over n, l of grad_out[n, o, l] (skipped when empty).
 
     Loop nest: for s in prange(S): for n in slice s: for o: for k: dot over l (in the
-    dtype), added to float64 partials[s]; then the S partials summed in order. Shapes: grad_weight (O, K);
-    grad_bias (O,) or (0,); grad_out (N, O, L); columns (N, K, L).
+    dtype), added to float64 partials[s]; then the S partials summed in order.
+    Shapes: grad_weight (O, K); grad_bias (O,) or (0,); grad_out (N, O, L);
+    columns (N, K, L).
     """
     N, O, L = grad_out.shape
     K = columns.shape[1]
