@@ -139,6 +139,31 @@ def _divisor(h_lo, h_hi, h_ext, w_lo, w_hi, w_ext, count_include_pad, divisor):
     return (h_hi - h_lo) * (w_hi - w_lo)
 
 
+@njit(inline="always", cache=True, error_model="numpy")
+def _window_sum(plane, i_lo, i_hi, j_lo, j_hi):
+    """sum of plane[i_lo:i_hi, j_lo:j_hi] in float64."""
+    acc = 0.0
+    for ih in range(i_lo, i_hi):
+        for iw in range(j_lo, j_hi):
+            acc += plane[ih, iw]
+    return acc
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _window_add(plane, i_lo, i_hi, j_lo, j_hi, g):
+    """plane[i_lo:i_hi, j_lo:j_hi] += g (a backward's spread of one output)."""
+    for ih in range(i_lo, i_hi):
+        for iw in range(j_lo, j_hi):
+            plane[ih, iw] += g
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _zero_plane(plane):
+    for ih in range(plane.shape[0]):
+        for iw in range(plane.shape[1]):
+            plane[ih, iw] = 0
+
+
 @cpu_kernel(size_arg=1)
 def avg_pool2d(out, x, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
     """out[n, c, oh, ow] = window sum / divisor, as PyTorch's avg_pool2d.
@@ -157,10 +182,7 @@ def avg_pool2d(out, x, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
             i_lo, i_hi, i_ext = _avg_window(oh, kh, sh, ph, H)
             for ow in range(OW):
                 j_lo, j_hi, j_ext = _avg_window(ow, kw, sw, pw, W)
-                acc = 0.0
-                for ih in range(i_lo, i_hi):
-                    for iw in range(j_lo, j_hi):
-                        acc += plane[ih, iw]
+                acc = _window_sum(plane, i_lo, i_hi, j_lo, j_hi)
                 d = _divisor(i_lo, i_hi, i_ext, j_lo, j_hi, j_ext, count_include_pad, divisor)
                 out[n, c, oh, ow] = acc / d if i_lo < i_hi and j_lo < j_hi else 0.0
 
@@ -173,18 +195,13 @@ def avg_pool2d_grad(grad_x, grad_out, kh, kw, sh, sw, ph, pw, count_include_pad,
     for t in prange(N * C):
         n, c = t // C, t % C
         plane = grad_x[n, c]
-        for ih in range(H):
-            for iw in range(W):
-                plane[ih, iw] = 0
+        _zero_plane(plane)
         for oh in range(OH):
             i_lo, i_hi, i_ext = _avg_window(oh, kh, sh, ph, H)
             for ow in range(OW):
                 j_lo, j_hi, j_ext = _avg_window(ow, kw, sw, pw, W)
                 d = _divisor(i_lo, i_hi, i_ext, j_lo, j_hi, j_ext, count_include_pad, divisor)
-                g = grad_out[n, c, oh, ow] / d
-                for ih in range(i_lo, i_hi):
-                    for iw in range(j_lo, j_hi):
-                        plane[ih, iw] += g
+                _window_add(plane, i_lo, i_hi, j_lo, j_hi, grad_out[n, c, oh, ow] / d)
 
 
 @cpu_kernel(size_arg=1)
@@ -203,11 +220,8 @@ def adaptive_avg_pool2d(out, x):
             i_lo, i_hi = _adaptive(oh, OH, H)
             for ow in range(OW):
                 j_lo, j_hi = _adaptive(ow, OW, W)
-                acc = 0.0
-                for ih in range(i_lo, i_hi):
-                    for iw in range(j_lo, j_hi):
-                        acc += plane[ih, iw]
-                out[n, c, oh, ow] = acc / ((i_hi - i_lo) * (j_hi - j_lo))
+                out[n, c, oh, ow] = (_window_sum(plane, i_lo, i_hi, j_lo, j_hi)
+                                     / ((i_hi - i_lo) * (j_hi - j_lo)))
 
 
 @cpu_kernel(size_arg=0)
@@ -218,14 +232,10 @@ def adaptive_avg_pool2d_grad(grad_x, grad_out):
     for t in prange(N * C):
         n, c = t // C, t % C
         plane = grad_x[n, c]
-        for ih in range(H):
-            for iw in range(W):
-                plane[ih, iw] = 0
+        _zero_plane(plane)
         for oh in range(OH):
             i_lo, i_hi = _adaptive(oh, OH, H)
             for ow in range(OW):
                 j_lo, j_hi = _adaptive(ow, OW, W)
-                g = grad_out[n, c, oh, ow] / ((i_hi - i_lo) * (j_hi - j_lo))
-                for ih in range(i_lo, i_hi):
-                    for iw in range(j_lo, j_hi):
-                        plane[ih, iw] += g
+                _window_add(plane, i_lo, i_hi, j_lo, j_hi,
+                            grad_out[n, c, oh, ow] / ((i_hi - i_lo) * (j_hi - j_lo)))

@@ -89,6 +89,16 @@ def _divisor(o_h, o_w, kh, kw, sh, sw, ph, pw, H, W, count_include_pad, divisor)
     return real
 
 
+@cuda.jit(device=True, inline=True)
+def _window_sum(x, n, c, i_lo, i_hi, j_lo, j_hi):
+    """sum of x[n, c, i_lo:i_hi, j_lo:j_hi] in float64."""
+    acc = 0.0
+    for i in range(i_lo, i_hi):
+        for j in range(j_lo, j_hi):
+            acc += x[n, c, i, j]
+    return acc
+
+
 @kernel
 def _avg_pool2d(out, x, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
     N, C, H, W = x.shape
@@ -97,10 +107,8 @@ def _avg_pool2d(out, x, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
     while e < out.size:
         n, c, oh, ow = unravel4(e, C, OH, OW)
         d = _divisor(oh, ow, kh, kw, sh, sw, ph, pw, H, W, count_include_pad, divisor)
-        acc = 0.0
-        for i in range(max(0, oh * sh - ph), min(H, oh * sh - ph + kh)):
-            for j in range(max(0, ow * sw - pw), min(W, ow * sw - pw + kw)):
-                acc += x[n, c, i, j]
+        acc = _window_sum(x, n, c, max(0, oh * sh - ph), min(H, oh * sh - ph + kh),
+                          max(0, ow * sw - pw), min(W, ow * sw - pw + kw))
         out[n, c, oh, ow] = acc / d if d > 0 else 0.0
         e += step
 
@@ -157,11 +165,8 @@ def _adaptive_avg_pool2d(out, x):
         n, c, oh, ow = unravel4(e, C, OH, OW)
         i_lo, i_hi = _adaptive(oh, OH, H)
         j_lo, j_hi = _adaptive(ow, OW, W)
-        acc = 0.0
-        for i in range(i_lo, i_hi):
-            for j in range(j_lo, j_hi):
-                acc += x[n, c, i, j]
-        out[n, c, oh, ow] = acc / ((i_hi - i_lo) * (j_hi - j_lo))
+        out[n, c, oh, ow] = (_window_sum(x, n, c, i_lo, i_hi, j_lo, j_hi)
+                             / ((i_hi - i_lo) * (j_hi - j_lo)))
         e += step
 
 

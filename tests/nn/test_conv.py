@@ -73,6 +73,15 @@ def max_pool_ref(x, k, s, p, d, ceil_mode):
                                             -1)[..., 0].astype(np.int64)
 
 
+def max_pool_want(x, kwargs):
+    """``max_pool_ref`` for ``F.max_pool2d``'s keyword arguments."""
+    kernel = pair(kwargs["kernel_size"], "k", "t")
+    return max_pool_ref(x, kernel, pair(kwargs.get("stride", kernel), "s", "t"),
+                        pair(kwargs.get("padding", 0), "p", "t"),
+                        pair(kwargs.get("dilation", 1), "d", "t"),
+                        kwargs.get("ceil_mode", False))
+
+
 def avg_pool_ref(x, k, s, p, ceil_mode, count_include_pad, divisor_override):
     wins, in_pad = _windows(x, k, s, p, (1, 1), ceil_mode, 0.0)
     real, _ = _windows(np.ones((1, 1) + x.shape[2:]), k, s, p, (1, 1), ceil_mode, 0.0)
@@ -167,12 +176,7 @@ MAX_CASES = [
 def test_max_pool2d_matches_numpy_and_gradcheck(rng, kwargs):
     x = rng.standard_normal((2, 3, 7, 6))
     tx = t64(x)
-    k = pair
-    kernel = k(kwargs["kernel_size"], "k", "t")
-    stride = k(kwargs.get("stride", kernel), "s", "t")
-    want, want_index = max_pool_ref(x, kernel, stride, k(kwargs.get("padding", 0), "p", "t"),
-                                    k(kwargs.get("dilation", 1), "d", "t"),
-                                    kwargs.get("ceil_mode", False))
+    want, want_index = max_pool_want(x, kwargs)
     out, index = F.max_pool2d(tx, return_indices=True, **kwargs)
     assert_close(out, want, rtol=0, atol=0)
     assert index.dtype == fw.int64
@@ -189,11 +193,7 @@ def test_max_pool2d_ties_and_nans(rng, kwargs, dtype):
     # 3x3 interior paths, the clipped edges and the generic path.
     x = rng.integers(0, 3, (2, 3, 9, 11)).astype(dtype)
     x[rng.random(x.shape) < 0.05] = np.nan
-    kernel = pair(kwargs["kernel_size"], "k", "t")
-    stride = pair(kwargs.get("stride", kernel), "s", "t")
-    want, want_index = max_pool_ref(x.astype(np.float64), kernel, stride,
-                                    pair(kwargs.get("padding", 0), "p", "t"),
-                                    pair(kwargs.get("dilation", 1), "d", "t"), False)
+    want, want_index = max_pool_want(x.astype(np.float64), kwargs)
     out, index = F.max_pool2d(fw.tensor(x), return_indices=True, **kwargs)
     np.testing.assert_array_equal(out.numpy(), want.astype(dtype))
     np.testing.assert_array_equal(index.numpy(), want_index)
