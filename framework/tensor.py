@@ -582,15 +582,20 @@ def _observe_assign(value, target):
         observer(Assign, (value,), (target,))
 
 
+def array_on_device_of(t, value, what):
+    """``value`` as an array on ``t``'s device: a Tensor's own data (on another device
+    an error naming ``what``), or host data copied in, in ``t``'s dtype."""
+    if isinstance(value, Tensor):
+        if value.device != t.device:
+            raise RuntimeError(f"{what} is on {value.device} but the tensor is on "
+                               f"{t.device}")
+        return value.data
+    return t.kernels.from_host(np.asarray(value), t.data.dtype)
+
+
 def _gradient_array(gradient, t):
     """The ``gradient=`` of ``backward`` as a fresh array of ``t``'s shape, dtype and device."""
-    if isinstance(gradient, Tensor):
-        if gradient.device != t.device:
-            raise RuntimeError(f"backward(): gradient is on {gradient.device} but the tensor "
-                               f"is on {t.device}")
-        arr = gradient.data
-    else:
-        arr = t.kernels.from_host(np.asarray(gradient), t.data.dtype)
+    arr = array_on_device_of(t, gradient, "backward(): gradient")
     if tuple(arr.shape) != t.shape:
         raise RuntimeError(f"backward(): gradient has shape {tuple(arr.shape)} but the tensor "
                            f"has shape {t.shape}")

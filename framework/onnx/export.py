@@ -76,11 +76,16 @@ def export(model, example_input, path, input_names=None, output_names=None,
 
 
 def _examples(example_input):
-    examples = example_input if isinstance(example_input, (tuple, list)) else (example_input,)
-    if not examples or not all(isinstance(t, Tensor) for t in examples):
-        raise OnnxError("fw.onnx.export: example_input must be a Tensor or a tuple of "
-                        f"Tensors, got {type(example_input).__name__}")
-    return tuple(examples)
+    return _tensors(example_input, "example_input must be")
+
+
+def _tensors(value, what):
+    """``value`` (a Tensor, or a tuple or list of them) as a tuple of Tensors."""
+    items = value if isinstance(value, (tuple, list)) else (value,)
+    if not items or not all(isinstance(t, Tensor) for t in items):
+        raise OnnxError(f"fw.onnx.export: {what} a Tensor or a tuple of Tensors, got "
+                        f"{type(value).__name__}")
+    return tuple(items)
 
 
 def _opset(onnx, opset):
@@ -111,11 +116,7 @@ def _run(model, examples, tracer):
     finally:
         for module in wrapped:
             del module.__dict__["forward"]
-    outputs = out if isinstance(out, (tuple, list)) else (out,)
-    if not outputs or not all(isinstance(t, Tensor) for t in outputs):
-        raise OnnxError("fw.onnx.export: the model must return a Tensor or a tuple of "
-                        f"Tensors, got {type(out).__name__}")
-    return tuple(outputs)
+    return _tensors(out, "the model must return")
 
 
 def _wrap_modules(model, tracer):

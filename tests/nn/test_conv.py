@@ -184,8 +184,9 @@ def test_max_pool2d_matches_numpy_and_gradcheck(rng, kwargs):
     assert gradcheck(lambda v: F.max_pool2d(v, **kwargs), [tx])
 
 
-@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
-                                    dict(kernel_size=(2, 3), stride=1, dilation=(2, 1))])
+@pytest.mark.parametrize("kwargs", [
+    dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=(2, 3), stride=1, dilation=(2, 1))])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_max_pool2d_ties_and_nans(rng, kwargs, dtype):
     # Small integers make ties common: the first maximum in row-major order must win;

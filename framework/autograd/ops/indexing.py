@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from ...tensor import Tensor
+from ...tensor import Tensor, array_on_device_of
 from ..function import Function
 from . import arrays
 from .shapes import broadcast_shapes, contiguous_strides
@@ -155,13 +155,7 @@ def setitem(x, key, value):
 
 def _assigned_values(x, value, shape):
     """``value`` as an array of ``x``'s dtype and device, broadcast to ``shape``."""
-    if isinstance(value, Tensor):
-        if value.device != x.device:
-            raise RuntimeError(f"setitem: value is on {value.device} but the tensor is on "
-                               f"{x.device}")
-        src = value.data
-    else:
-        src = x.kernels.from_host(np.asarray(value), x.data.dtype)
+    src = array_on_device_of(x, value, "setitem: value")
     try:
         fits = broadcast_shapes("setitem", tuple(src.shape), shape) == tuple(shape)
     except ValueError:
