@@ -6,7 +6,7 @@
 """
 from kernels._spin import warn_if_loaded_early as _warn_if_loaded_early
 
-from . import autograd, cuda, data, distributed, nn, optim, training
+from . import autograd, cpu, cuda, data, distributed, nn, optim, training
 from . import onnx  # framework.onnx; the onnx package itself is imported on first use
 from .compile import HostReadError, compile
 from .autograd import (enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled,

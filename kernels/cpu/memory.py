@@ -1,15 +1,21 @@
-"""Allocation and host transfer for CPU arrays (plain C-contiguous NumPy arrays)."""
+"""Allocation and host transfer for CPU arrays (plain C-contiguous NumPy arrays; large
+ones come from ``pool``, the caching allocator)."""
 import numpy as np
+
+from . import pool
 
 
 def empty(shape, dtype):
     """An uninitialized C-contiguous array."""
-    return np.empty(shape, dtype=dtype)
+    return pool.empty(shape, dtype)
 
 
 def zeros(shape, dtype):
-    """A zero-filled C-contiguous array (calloc: pages are zeroed lazily by the OS)."""
-    return np.zeros(shape, dtype=dtype)
+    """A zero-filled C-contiguous array (a pooled block cleared here: calloc's fresh
+    pages would be faulted in and zeroed by the OS on every call)."""
+    out = pool.empty(shape, dtype)
+    out.fill(0)
+    return out
 
 
 def from_host(array, dtype):
@@ -28,5 +34,8 @@ def arange(start, stop, step, dtype):
 
 
 def storage_id(x):
-    """Identity of the memory behind ``x``: equal for an array and its views."""
+    """Identity of the memory behind ``x``: equal for an array and its views. A pooled
+    array's base is its lease, and its views' base the array: follow arrays to the end."""
+    while isinstance(x.base, np.ndarray):
+        x = x.base
     return id(x.base if x.base is not None else x)

@@ -1,0 +1,110 @@
+"""The CPU caching allocator (``kernels.cpu.pool``): large blocks come back and are
+handed out again, views keep theirs alive, and storage identity follows views."""
+import threading
+
+import numpy as np
+import pytest
+
+from kernels.cpu import memory, pool
+
+BIG = (1024, 1024)  # 4 MiB of float32: from the pool
+
+
+@pytest.fixture(autouse=True)
+def _empty_pool():
+    pool.empty_cache()
+    yield
+    pool.empty_cache()
+
+
+def test_large_arrays_are_plain_aligned_and_reused():
+    a = pool.empty(BIG, np.float32)
+    assert type(a) is np.ndarray and a.shape == BIG and a.dtype == np.float32
+    assert a.flags.c_contiguous and a.flags.writeable and a.ctypes.data % pool.ALIGN == 0
+    address = a.ctypes.data
+    del a
+    assert pool.cached_bytes() >= 4 << 20
+    b = pool.empty(BIG, np.float32)
+    assert b.ctypes.data == address  # the same block
+    assert pool.cached_bytes() == 0
+    c = pool.empty((1024 * 1024,), np.int32)  # same byte count, other dtype and shape
+    assert c.ctypes.data != address and c.dtype == np.int32
+
+
+def test_a_view_keeps_its_block():
+    a = pool.empty(BIG, np.float32)
+    a[:] = 7.0
+    view = a.reshape(-1)[5:][::3]
+    address = a.ctypes.data
+    del a
+    assert pool.cached_bytes() == 0  # the view still holds it
+    b = pool.empty(BIG, np.float32)
+    b[:] = -1.0
+    assert b.ctypes.data != address and np.all(view == 7.0)
+    del view
+    assert pool.cached_bytes() >= 4 << 20
+
+
+def test_small_arrays_bypass_the_pool():
+    a = pool.empty((10, 10), np.float64)
+    assert a.base is None and a.shape == (10, 10)
+    assert pool.empty(3, np.int64).shape == (3,)
+    assert pool.empty((), np.float32).shape == ()
+    assert pool.empty((0, 5000000), np.float32).shape == (0, 5000000)
+    with pytest.raises(ValueError):
+        pool.empty((-1, 4), np.float32)
+
+
+def test_zeros_clear_a_reused_block():
+    a = memory.empty(BIG, np.float64)
+    a[:] = np.nan
+    del a
+    z = memory.zeros(BIG, np.float64)
+    assert pool.cached_bytes() == 0 and np.all(z == 0)
+
+
+def test_storage_id_is_shared_by_views_only():
+    a, b = memory.empty(BIG, np.float32), memory.empty(BIG, np.float32)
+    views = [a.reshape(-1), a[3:], a.reshape(-1)[::2][1:], a.T]
+    assert {memory.storage_id(v) for v in views} == {memory.storage_id(a)}
+    assert memory.storage_id(b) != memory.storage_id(a)
+    small = np.zeros(4)
+    assert memory.storage_id(small[1:]) == memory.storage_id(small)
+
+
+def test_cache_is_capped(monkeypatch):
+    monkeypatch.setattr(pool, "CACHE_LIMIT", 6 << 20)
+    arrays = [pool.empty(BIG, np.float32) for _ in range(3)]
+    del arrays
+    assert 4 << 20 <= pool.cached_bytes() <= 6 << 20  # one block kept, two released
+
+
+def test_threads_allocate_and_free_concurrently():
+    errors = []
+
+    def work():
+        try:
+            for i in range(200):
+                a = pool.empty((256, 1024 + 64 * (i % 3)), np.float32)
+                a[0, 0] = i
+                del a
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    # Each size's blocks are all back: at most one per thread per size.
+    assert 0 < pool.cached_bytes() <= 4 * 3 * ((256 * (1024 + 128) * 4 + pool.GRANULE) * 2)
+
+
+def test_framework_cpu_reports_and_empties_the_cache():
+    import framework as fw
+    x = fw.zeros(1024, 1024)
+    del x
+    assert fw.cpu.memory_cached() >= 4 << 20
+    fw.cpu.empty_cache()
+    assert fw.cpu.memory_cached() == 0
