@@ -5,9 +5,7 @@ import numpy as np
 from . import pool
 
 
-def empty(shape, dtype):
-    """An uninitialized C-contiguous array."""
-    return pool.empty(shape, dtype)
+empty = pool.empty  # an uninitialized C-contiguous array (shape, dtype)
 
 
 def zeros(shape, dtype):

@@ -85,7 +85,7 @@ def test_threads_allocate_and_free_concurrently():
     def work():
         try:
             for i in range(200):
-                a = pool.empty((256, 1024 + 64 * (i % 3)), np.float32)
+                a = pool.empty((512, 1024 + 64 * (i % 3)), np.float32)
                 a[0, 0] = i
                 del a
         except Exception as e:  # pragma: no cover - reported below
@@ -98,7 +98,7 @@ def test_threads_allocate_and_free_concurrently():
         t.join()
     assert not errors
     # Each size's blocks are all back: at most one per thread per size.
-    assert 0 < pool.cached_bytes() <= 4 * 3 * ((256 * (1024 + 128) * 4 + pool.GRANULE) * 2)
+    assert 0 < pool.cached_bytes() <= 4 * 3 * (512 * (1024 + 128) * 4 + 2 * pool.GRANULE)
 
 
 def test_framework_cpu_reports_and_empties_the_cache():
