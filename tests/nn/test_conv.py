@@ -308,8 +308,13 @@ def test_unbatched_input_gives_the_batched_result_without_its_batch_dim(rng):
      r"expected input of shape \(N, C, H, W\) or \(C, H, W\), got \(5, 5\)"),
     (lambda: F.conv2d(fw.zeros(1, 1, 3, 5, 5), fw.zeros(4, 3, 3, 3)),
      r"conv2d: expected input of shape .* got \(1, 1, 3, 5, 5\)"),
+    # unbatched input: the errors name the shape passed, not its batch of one
     (lambda: F.conv2d(fw.zeros(3, 5, 5), fw.zeros(4, 2, 3, 3)),
-     r"weight of shape \(4, 2, 3, 3\) does not match input of shape \(1, 3, 5, 5\)"),
+     r"weight of shape \(4, 2, 3, 3\) does not match input of shape \(3, 5, 5\) "),
+    (lambda: F.conv2d(fw.zeros(1, 2, 2), fw.zeros(1, 1, 3, 3)),
+     r"does not fit the padded input of spatial size \(2, 2\) \(input shape \(1, 2, 2\),"),
+    (lambda: F.conv2d(fw.zeros(3, 5, 5), fw.zeros(4, 1, 3, 3), groups=2),
+     r"input's 3 channels \(input shape \(3, 5, 5\)\)"),
     (lambda: F.conv2d(fw.zeros(1, 1, 2, 2), fw.zeros(1, 1, 3, 3), padding=0),
      r"kernel of size \(3, 3\).*does not fit the padded input of spatial size \(2, 2\)"),
     (lambda: F.conv2d(fw.zeros(1, 1, 5, 5), fw.zeros(1, 1, 3, 3), dilation=3),
@@ -336,7 +341,10 @@ def test_unbatched_input_gives_the_batched_result_without_its_batch_dim(rng):
     (lambda: nn.AdaptiveAvgPool2d(2)(fw.zeros(6)), r"adaptive_avg_pool2d: expected input of "
                                                    r"shape .* got \(6,\)"),
     (lambda: F.max_pool2d(fw.zeros(1, 1, 1), 2),
-     r"kernel of size \(2, 2\).*does not fit the input of shape \(1, 1, 1, 1\)"),
+     r"kernel of size \(2, 2\).*does not fit the input of shape \(1, 1, 1\) "),
+    (lambda: F.avg_pool2d(fw.zeros(2, 1, 3), 2), r"does not fit the input of shape \(2, 1, 3\) "),
+    (lambda: F.adaptive_avg_pool2d(fw.zeros(2, 4, 4), (2, 0)),
+     r"output size \(2, 0\).*\(input shape \(2, 4, 4\)\)"),
     (lambda: F.adaptive_avg_pool2d(fw.zeros(1, 1, 4, 4), (2, 0)), r"output size \(2, 0\)"),
 ])
 def test_conv_and_pool_errors(call, message):

@@ -41,6 +41,13 @@ def batch_of_one(x):
     return x.reshape((1,) + x.shape)
 
 
+def as_batch(x, fn):
+    """(x as a batch, x's shape as passed, whether it was one unbatched image): errors
+    name the shape the caller passed, the op runs on a batch."""
+    unbatched = check_image(x, fn)
+    return (batch_of_one(x) if unbatched else x), x.shape, unbatched
+
+
 def drop_batch(result):
     """The results of an op run on ``batch_of_one``, without their batch dim."""
     if isinstance(result, tuple):
@@ -186,7 +193,9 @@ def _conv_padding(padding, kernel, stride, dilation):
     return pad, pad
 
 
-def _check_conv_operands(x, weight, bias, groups):
+def _check_conv_operands(x, weight, bias, groups, shown):
+    """Clear errors for operands that do not fit; ``shown`` is the input's shape as the
+    caller passed it (an unbatched image's, not its batch of one's)."""
     if weight.ndim != 4:
         raise ValueError(f"conv2d: weight must be (out_channels, in_channels/groups, kh, kw), "
                          f"got shape {weight.shape}")
@@ -195,11 +204,11 @@ def _check_conv_operands(x, weight, bias, groups):
     c, o = x.shape[1], weight.shape[0]
     if c % groups or o % groups:
         raise ValueError(f"conv2d: groups={groups} must divide both the input's {c} channels "
-                         f"(input shape {x.shape}) and the weight's {o} output channels "
+                         f"(input shape {shown}) and the weight's {o} output channels "
                          f"(weight shape {weight.shape})")
     if weight.shape[1] * groups != c:
         raise ValueError(f"conv2d: weight of shape {weight.shape} does not match input of "
-                         f"shape {x.shape} with groups={groups} (expected (out_channels, "
+                         f"shape {shown} with groups={groups} (expected (out_channels, "
                          f"{c // groups}, kh, kw))")
     if bias is not None and bias.shape != (o,):
         raise ValueError(f"conv2d: bias of shape {bias.shape} does not match {o} output "
@@ -221,10 +230,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             input size; stride 1 only; an odd total puts the extra on the bottom/right).
         groups: splits input and output channels into this many independent groups.
     """
-    if check_image(x, "conv2d"):
-        return drop_batch(conv2d(batch_of_one(x), weight, bias, stride, padding, dilation,
-                                 groups))
-    _check_conv_operands(x, weight, bias, groups)
+    x, shown, unbatched = as_batch(x, "conv2d")
+    _check_conv_operands(x, weight, bias, groups, shown)
     stride, dilation = pair(stride, "stride", "conv2d"), pair(dilation, "dilation", "conv2d")
     kernel = weight.shape[2:]
     if min(stride) < 1 or min(dilation) < 1:
@@ -240,6 +247,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         extent = tuple(dilation[a] * (kernel[a] - 1) + 1 for a in range(2))
         raise ValueError(f"conv2d: kernel of size {tuple(kernel)} (dilated extent {extent}) "
                          f"does not fit the padded input of spatial size {padded} (input "
-                         f"shape {x.shape}, padding {lo})")
+                         f"shape {shown}, padding {lo})")
     geometry = (stride[0], stride[1], lo[0], lo[1], dilation[0], dilation[1])
-    return Conv2d.apply(x, weight, bias, geometry, out_hw)
+    out = Conv2d.apply(x, weight, bias, geometry, out_hw)
+    return drop_batch(out) if unbatched else out

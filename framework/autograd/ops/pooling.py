@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..function import Function
-from .conv import batch_of_one, check_image, drop_batch, pair
+from .conv import as_batch, drop_batch, pair
 
 
 class MaxPool2d(Function):
@@ -71,9 +71,9 @@ def pool_out_size(size, k, stride, padding, dilation, ceil_mode):
     return out
 
 
-def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, fn):
+def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, fn, shown):
     """(kernel, stride, padding, dilation) pairs and the output size of (N, C, H, W)
-    input, checked."""
+    input, checked; ``shown`` is the input's shape as the caller passed it."""
     kernel = pair(kernel_size, "kernel_size", fn)
     stride = kernel if stride is None or stride == () else pair(stride, "stride", fn)
     padding, dilation = pair(padding, "padding", fn), pair(dilation, "dilation", fn)
@@ -90,7 +90,7 @@ def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, fn):
                                  dilation[a], ceil_mode) for a in range(2))
     if min(out_hw) < 1:
         raise ValueError(f"{fn}: kernel of size {kernel} (dilation {dilation}) does not fit "
-                         f"the input of shape {x.shape} with padding {padding}: output "
+                         f"the input of shape {shown} with padding {padding}: output "
                          f"size would be {out_hw}")
     return kernel, stride, padding, dilation, out_hw
 
@@ -103,13 +103,12 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     ``stride`` defaults to ``kernel_size``. With ``return_indices`` also returns the
     argmax of each window as a flat position ih*W + iw in its input plane (int64).
     """
-    if check_image(x, "max_pool2d"):
-        return drop_batch(max_pool2d(batch_of_one(x), kernel_size, stride, padding, dilation,
-                                     ceil_mode, return_indices))
+    x, shown, unbatched = as_batch(x, "max_pool2d")
     kernel, stride, padding, dilation, out_hw = _pool_geometry(
-        x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+        x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d", shown)
     geometry = (*kernel, *stride, *padding, *dilation)
-    return MaxPool2d.apply(x, geometry, out_hw, bool(return_indices))
+    out = MaxPool2d.apply(x, geometry, out_hw, bool(return_indices))
+    return drop_batch(out) if unbatched else out
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -119,11 +118,9 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
     The divisor is ``divisor_override`` when given, else the window's size within the
     padded input (``count_include_pad``) or its number of real inputs.
     """
-    if check_image(x, "avg_pool2d"):
-        return drop_batch(avg_pool2d(batch_of_one(x), kernel_size, stride, padding, ceil_mode,
-                                     count_include_pad, divisor_override))
+    x, shown, unbatched = as_batch(x, "avg_pool2d")
     kernel, stride, padding, _, out_hw = _pool_geometry(
-        x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
+        x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d", shown)
     if divisor_override is not None and (isinstance(divisor_override, bool) or not
                                          isinstance(divisor_override, (int, np.integer))
                                          or divisor_override < 1):
@@ -131,14 +128,14 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
                          f"{divisor_override!r}")
     geometry = (*kernel, *stride, *padding, bool(count_include_pad),
                 int(divisor_override or 0))
-    return AvgPool2d.apply(x, geometry, out_hw)
+    out = AvgPool2d.apply(x, geometry, out_hw)
+    return drop_batch(out) if unbatched else out
 
 
 def adaptive_avg_pool2d(x, output_size):
     """Mean over PyTorch's adaptive windows of (N, C, H, W) or (C, H, W) input, so that
     the output is ``output_size`` (an int or a pair; a None entry keeps that input size)."""
-    if check_image(x, "adaptive_avg_pool2d"):
-        return drop_batch(adaptive_avg_pool2d(batch_of_one(x), output_size))
+    x, shown, unbatched = as_batch(x, "adaptive_avg_pool2d")
     if isinstance(output_size, (tuple, list)):
         if len(output_size) != 2:
             raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, "
@@ -148,5 +145,6 @@ def adaptive_avg_pool2d(x, output_size):
     out_hw = pair(output_size, "output_size", "adaptive_avg_pool2d")
     if min(out_hw) < 1 or min(x.shape[2:]) < 1:
         raise ValueError(f"adaptive_avg_pool2d: output size {out_hw} and the input's spatial "
-                         f"size {tuple(x.shape[2:])} must be positive (input shape {x.shape})")
-    return AdaptiveAvgPool2d.apply(x, out_hw)
+                         f"size {tuple(x.shape[2:])} must be positive (input shape {shown})")
+    out = AdaptiveAvgPool2d.apply(x, out_hw)
+    return drop_batch(out) if unbatched else out
