@@ -88,6 +88,14 @@ def test_cli_json_schema_ops_suite(tmp_path, capsys):
     assert "ours/numpy" in capsys.readouterr().out
 
 
+def test_cli_takes_a_comma_separated_list_of_suites(tmp_path):
+    code, doc = _run_cli(tmp_path, "--suite", "layers, ops,layers", "--against", "numpy")
+    assert code == 0
+    suites = [c["suite"] for c in doc["cases"]]
+    assert set(suites) == {"layers", "ops"}
+    assert suites == sorted(suites)  # layers first, as named, and once
+
+
 def test_cli_without_torch_says_so(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(refs, "torch_module",
                         lambda against: (None, "PyTorch is not installed (pip install torch)"))
@@ -123,6 +131,9 @@ def test_cli_mnist_and_startup_suites(tmp_path, mnist_subset_dir):
     (["--against", "jax"], "unknown reference(s) jax"),
     (["--repeat", "0"], "--repeat must be at least 1"),
     (["--suite", "gpu"], "--suite gpu runs on --device cuda, not cpu"),
+    (["--suite", "ops,gpu"], "--suite gpu runs on --device cuda, not cpu"),
+    (["--suite", "ops,layer"], "--suite: unknown suite(s) layer; choose from ops, layers,"),
+    (["--suite", ","], "--suite: unknown suite(s) ','"),
     (["--suite", "mnist", "--data-dir", "/nonexistent"], "MNIST files not found"),
 ])
 def test_cli_errors_are_one_line(args, message):

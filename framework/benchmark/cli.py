@@ -17,9 +17,9 @@ def add_parser(sub):
                        description="Time numbagrad side by side with PyTorch eager and NumPy "
                                    "on the same inputs and thread count; report min and "
                                    "median, the ratio ours/reference, and a roofline column.")
-    p.add_argument("--suite", choices=SUITES + GPU_SUITES + ("all",), default="all",
-                   help="suites (default all: the CPU suites, or with --device cuda the gpu "
-                        "suite)")
+    p.add_argument("--suite", default="all",
+                   help=f"comma-separated suites of {', '.join(SUITES + GPU_SUITES)}, or all "
+                        "(the default: the CPU suites, or with --device cuda the gpu suite)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--threads", type=int, default=None,
                    help="threads for us, BLAS and PyTorch (default: all cores)")
@@ -37,12 +37,25 @@ def add_parser(sub):
     return p
 
 
+def _suites(text, device):
+    """The suites named by --suite (comma-separated, in order, each once), checked."""
+    names = [s.strip() for s in text.split(",") if s.strip()]
+    if names == ["all"]:
+        return GPU_SUITES if device == "cuda" else SUITES
+    unknown = [s for s in names if s not in SUITES + GPU_SUITES]
+    if unknown or not names:
+        raise CommandError(f"--suite: unknown suite(s) {', '.join(unknown) or repr(text)}; "
+                           f"choose from {', '.join(SUITES + GPU_SUITES)} or all")
+    for suite in names:
+        if (suite in GPU_SUITES) != (device == "cuda"):
+            raise CommandError(f"--suite {suite} runs on --device "
+                               f"{'cuda' if suite in GPU_SUITES else 'cpu'}, not {device}")
+    return tuple(dict.fromkeys(names))
+
+
 def _validate(args):
     require_device(args.device)
-    if (args.suite in GPU_SUITES) != (args.device == "cuda") and args.suite != "all":
-        raise CommandError(f"--suite {args.suite} runs on --device "
-                           f"{'cuda' if args.suite in GPU_SUITES else 'cpu'}, not "
-                           f"{args.device}")
+    suites = _suites(args.suite, args.device)
     if args.repeat < 1:
         raise CommandError(f"--repeat must be at least 1, got {args.repeat}")
     if not 0 < args.scale <= 1:
@@ -56,7 +69,7 @@ def _validate(args):
                          "--markdown": args.markdown})
     if args.plot is not None:
         require_matplotlib("--plot")
-    return against
+    return suites, against
 
 
 def _set_threads(n, against):
@@ -89,16 +102,12 @@ def build_cases(suites, against, args, threads):
 
 def run(args, argv=None):
     import numba
-    against = _validate(args)
+    suites, against = _validate(args)
     threads = args.threads or numba.config.NUMBA_NUM_THREADS
     if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
         raise CommandError(f"--threads must be in [1, {numba.config.NUMBA_NUM_THREADS}], "
                          f"got {threads}")
     _set_threads(threads, against)
-    if args.suite == "all":
-        suites = GPU_SUITES if args.device == "cuda" else SUITES
-    else:
-        suites = (args.suite,)
     facts = core.machine_facts(threads, args.device)
     print(f"numbagrad bench: {facts['cpu']}, {threads} threads; numba {facts['numba']}, "
           f"numpy {facts['numpy']}, torch {facts['torch'] or 'not installed'}"
