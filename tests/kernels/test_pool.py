@@ -98,7 +98,18 @@ def test_threads_allocate_and_free_concurrently():
         t.join()
     assert not errors
     # Each size's blocks are all back: at most one per thread per size.
-    assert 0 < pool.cached_bytes() <= 4 * 3 * (512 * (1024 + 128) * 4 + 2 * pool.GRANULE)
+    assert 0 < pool.cached_bytes() <= 4 * 3 * pool.block_size(512 * (1024 + 128) * 4)
+
+
+def test_near_sizes_share_a_size_class():
+    for nbytes in (1 << 20, 3 << 20, (5 << 20) + 7, 1 << 30):
+        size = pool.block_size(nbytes)
+        assert nbytes + pool.ALIGN <= size <= 1.125 * (nbytes + pool.ALIGN)
+    a = pool.empty((1000, 1000), np.float32)
+    address = a.ctypes.data
+    del a
+    b = pool.empty((990, 1000), np.float32)  # a smaller last batch, say
+    assert b.ctypes.data == address
 
 
 def test_framework_cpu_reports_and_empties_the_cache():
