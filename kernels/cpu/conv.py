@@ -49,6 +49,10 @@ def im2col(cols, x, kh, kw, sh, sw, ph, pw, dh, dw):
     K, B, OH, OW = cols.shape[1], cols.shape[2], cols.shape[3], cols.shape[4]
     L = OH * OW
     xf, cf = x.reshape(-1), cols.reshape(-1)
+    # Stride 1 with as many outputs as inputs per row ("same" width): a tap's valid rows
+    # are one run of the plane at a fixed offset, copied at once (the MNIST CNN's second
+    # layer: 0.27 ms instead of 0.73 with a run per 14-element row, too short to vectorize).
+    flat = sh == 1 and sw == 1 and OW == W
     for t in prange(C * N):
         c, n = t // N, t % N
         x0 = (n * C + c) * H * W
@@ -57,6 +61,10 @@ def im2col(cols, x, kh, kw, sh, sw, ph, pw, dh, dw):
             for j in range(kw):
                 c0 = ((a * K + (c * kh + i) * kw + j) * B + b) * L
                 lo, hi = _valid_range(OW, W, j * dw, sw, pw)
+                if flat:
+                    _plane_run(cf, xf, c0, x0 + (i * dh - ph) * W + j * dw - pw, OH, OW, H,
+                               i * dh, ph, lo, hi)
+                    continue
                 for oh in range(OH):
                     o0 = c0 + oh * OW
                     ih = oh * sh - ph + i * dh
@@ -75,6 +83,31 @@ def im2col(cols, x, kh, kw, sh, sw, ph, pw, dh, dw):
                             cf[o0 + ow] = xf[s0 + ow * sw]
                     for ow in range(hi, OW):
                         cf[o0 + ow] = 0
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _plane_run(cf, xf, c0, offset, OH, OW, H, tap, ph, lo, hi):
+    """One tap of ``im2col`` when stride is 1 and OW == W: cf[c0 + q] = xf[offset + q]
+    over the rows the tap sees, the other rows and the padding columns [0, lo) and
+    [hi, OW) of each row 0. The run reads only inside the plane: from its first valid
+    row's column lo to its last valid row's column hi - 1 (in between, the padding
+    columns read a neighbouring row's edge, then are cleared)."""
+    rlo, rhi = _valid_range(OH, H, tap, 1, ph)
+    _zero_run(cf, c0, rlo * OW)
+    _zero_run(cf, c0 + rhi * OW, (OH - rhi) * OW)
+    if rhi <= rlo or hi <= lo:  # no input under this tap: all padding
+        _zero_run(cf, c0 + rlo * OW, (rhi - rlo) * OW)
+        return
+    start, stop = rlo * OW + lo, (rhi - 1) * OW + hi
+    d0, s0 = np.uint64(c0 + start), np.uint64(offset + start)
+    for q in range(np.uint64(stop - start)):
+        cf[d0 + q] = xf[s0 + q]
+    for oh in range(rlo, rhi):
+        r0 = c0 + oh * OW
+        for ow in range(lo):
+            cf[r0 + ow] = 0
+        for ow in range(hi, OW):
+            cf[r0 + ow] = 0
 
 
 @cpu_kernel(size_arg=1)

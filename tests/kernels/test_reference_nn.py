@@ -192,6 +192,47 @@ def test_im2col_and_col2im(run):
     close32(grad, _spread(parts, IMAGES, **CONV))
 
 
+def _im2col_reference(x, shape, kh, kw, ph, pw, dh, dw):
+    """im2col by its definition (stride 1), into an (A, K, B, OH, OW) array."""
+    a_, k_, b_, oh, ow = shape
+    n, c, h, w = x.shape
+    cols = np.zeros((n, c, kh, kw, oh, ow), x.dtype)
+    rows, columns = np.arange(oh)[:, None], np.arange(ow)[None, :]
+    for i in range(kh):
+        for j in range(kw):
+            ih, iw = rows - ph + i * dh, columns - pw + j * dw
+            inside = (ih >= 0) & (ih < h) & (iw >= 0) & (iw < w)
+            cols[:, :, i, j] = np.where(inside, x[:, :, ih.clip(0, h - 1), iw.clip(0, w - 1)], 0)
+    cols = cols.reshape(a_, b_, k_, oh, ow)
+    return cols.transpose(0, 2, 1, 3, 4)
+
+
+# Stride 1 and as many outputs as inputs per row: im2col copies each tap's rows as one
+# run. (N, C, H, W), (kh, kw), top/left padding, dilation, output rows: odd sizes,
+# asymmetric padding, taps that see no input row or column.
+@pytest.mark.parametrize("images,kernel,padding,dilation,oh", [
+    ((3, 5, 7, 9), (3, 3), (1, 1), (1, 1), 7),
+    ((2, 3, 6, 8), (2, 4), (0, 1), (1, 1), 6),
+    ((2, 2, 5, 6), (3, 3), (2, 2), (2, 2), 5),
+    ((1, 2, 2, 3), (5, 3), (4, 1), (1, 1), 3),
+    ((2, 1, 4, 2), (1, 5), (0, 2), (1, 1), 4),
+    ((1, 1, 1, 1), (3, 3), (1, 1), (1, 1), 1),
+])
+@pytest.mark.parametrize("per_image", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_im2col_runs_of_same_width_rows(run, images, kernel, padding, dilation, oh,
+                                        per_image, dtype):
+    rng = np.random.default_rng(16)
+    x = rng.standard_normal(images).astype(dtype)
+    n, c, h, w = images
+    k = c * kernel[0] * kernel[1]
+    shape = (n, k, 1, oh, w) if per_image else (1, k, n, oh, w)
+    cols = np.full(shape, np.nan, dtype)
+    run("im2col", cols, x, *kernel, 1, 1, *padding, *dilation)
+    np.testing.assert_array_equal(cols, _im2col_reference(x, shape, *kernel, *padding,
+                                                          *dilation))
+
+
 def test_max_pool2d_and_its_grad(run):
     rng = np.random.default_rng(7)
     x = f32(rng.standard_normal(IMAGES))
