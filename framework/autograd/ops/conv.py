@@ -159,9 +159,12 @@ def _whole_batch_grads(ctx, g, cols, weight, need_x, need_w, need_b):
     grad_y = grad_y.reshape(groups, o // groups, nl)
     grad_x = grad_w = None
     if need_w:
-        grad_w = k.empty((groups, o // groups, kg), g.dtype)
-        k.matmul(grad_w, grad_y, cols.reshape(groups, kg, nl), False, True)
-        grad_w = grad_w.reshape(weight.shape)
+        # cols @ grad_y^T, then transposed: BLAS ran this orientation of the product faster
+        # (the MNIST CNN's second layer, 288 x 64 from 12544-long rows: 1.31-1.44 ms
+        # against 1.52-1.59 for grad_y @ cols^T).
+        grad_wt = k.empty((groups, kg, o // groups), g.dtype)
+        k.matmul(grad_wt, cols.reshape(groups, kg, nl), grad_y, False, True)
+        grad_w = arrays.permute(k, grad_wt, (0, 2, 1)).reshape(weight.shape)
     if need_x:
         grad_cols = k.empty((1, c * kh * kw, n, oh, ow), g.dtype)
         k.matmul(grad_cols.reshape(groups, kg, nl), weight.reshape(groups, o // groups, kg),
