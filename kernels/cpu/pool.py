@@ -32,7 +32,9 @@ CACHE_LIMIT = 1 << 30
 # Blocks start on a cache line (NumPy's own data starts 16 bytes into one).
 ALIGN = 64
 
-_lock = threading.Lock()
+# Reentrant: a lease can die, and give its block back, inside a garbage collection that
+# an allocation under the lock set off.
+_lock = threading.RLock()
 _free = {}  # block size -> raw blocks free for reuse
 _cached = [0]  # bytes in _free
 
@@ -80,8 +82,8 @@ def empty(shape, dtype):
     """An uninitialized C-contiguous array of ``shape`` and ``dtype``."""
     # This runs for every op: the size from a cached itemsize and one product.
     itemsize = _itemsizes.get(dtype) or _itemsize(dtype)
-    count = math.prod(shape) if type(shape) is tuple else int(np.prod(shape))
-    nbytes = count * itemsize
+    count = math.prod(shape) if type(shape) is tuple else np.prod(shape)
+    nbytes = int(count) * itemsize
     if nbytes < MIN_BYTES:
         return np.empty(shape, dtype)
     size = block_size(nbytes)

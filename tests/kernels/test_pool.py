@@ -119,3 +119,10 @@ def test_framework_cpu_reports_and_empties_the_cache():
     assert fw.cpu.memory_cached() >= 4 << 20
     fw.cpu.empty_cache()
     assert fw.cpu.memory_cached() == 0
+
+
+def test_numpy_integer_shapes_and_a_list():
+    a = pool.empty((np.int64(1024), np.int32(1024)), np.float32)
+    b = pool.empty([512, 2048], "float32")
+    assert a.shape == (1024, 1024) and a.base is not None
+    assert b.shape == (512, 2048) and b.dtype == np.float32 and b.base is not None
