@@ -156,3 +156,28 @@ def test_each_size_gets_its_own_arrays():
     adds = [c for c in cases if c.name.startswith("add")]
     assert [c.impls["numbagrad"]().shape for c in adds] == [(300,), (500,)]
     assert [c.impls["numpy"]().shape for c in adds] == [(300,), (500,)]
+
+
+def test_steal_from_proc_stat(tmp_path):
+    from framework.benchmark import steal
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 0 50 800 10 0 5 35 7 0\ncpu0 1 2 3\n")
+    assert steal.read(str(stat)) == (35, 1000)  # guest (7) is inside user already
+    assert steal.fraction((35, 1000), (95, 1200)) == pytest.approx(0.3)
+    assert steal.describe(0.3) == "30% of CPU time"
+    for text in ("", "intr 1 2 3\n", "cpu 1 2 3\n", "cpu 1 2 x 4 5 6 7 8\n"):
+        stat.write_text(text)
+        assert steal.read(str(stat)) is None, text
+    assert steal.read(str(tmp_path / "missing")) is None
+    assert steal.fraction(None, (1, 2)) is None and steal.fraction((5, 10), (5, 10)) is None
+    assert steal.describe(None) == "unknown"
+
+
+def test_cli_reports_steal_per_case_and_run(tmp_path, capsys):
+    code, doc = _run_cli(tmp_path, "--suite", "ops", "--against", "numpy",
+                         "--markdown", str(tmp_path / "r.md"))
+    assert code == 0
+    shares = [doc["machine"]["stolen"]] + [c["stolen"] for c in doc["cases"]]
+    assert all(s is None or 0 <= s <= 1 for s in shares)
+    assert "CPU time stolen by the hypervisor during the run: " in (tmp_path / "r.md").read_text()
+    assert "| stolen: " in capsys.readouterr().out

@@ -6,7 +6,7 @@ import sys
 
 from .. import io as fw_io
 from ..command import CommandError, require_device, require_matplotlib, require_output_dirs
-from . import core, peaks
+from . import core, peaks, steal
 
 SUITES = ("ops", "layers", "mnist", "startup")
 GPU_SUITES = ("gpu",)  # run with --device cuda, where "all" means these
@@ -119,10 +119,16 @@ def run(args, argv=None):
     for ref in sorted({r for c in cases for r in c.missing}):
         print(f"note: no {ref} column: {next(c.missing[ref] for c in cases if ref in c.missing)}")
     results = []
+    run_start = steal.read()
     for case in cases:
+        before = steal.read()
         results.append(core.run_case(case, repeat=args.repeat))
+        results[-1].stolen = steal.fraction(before, steal.read())
         doc = core.to_json(results[-1:], measured, facts, "", "")
-        print("  " + " | ".join(core.rows(doc)[1]), flush=True)
+        print("  " + " | ".join(core.rows(doc)[1])
+              + f" | stolen: {steal.describe(results[-1].stolen)}", flush=True)
+    facts["stolen"] = steal.fraction(run_start, steal.read())
+    print(f"CPU time stolen by the hypervisor during the run: {steal.describe(facts['stolen'])}")
     command = "numbagrad bench " + " ".join(shlex.quote(a) for a in (argv or sys.argv[2:]))
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     doc = core.to_json(results, measured, facts, command, date)

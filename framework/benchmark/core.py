@@ -4,13 +4,16 @@ A case holds one callable per implementation ("numbagrad", "torch", "numpy"), ea
 doing the same work on the same inputs. The runner warms every implementation up,
 then times them round-robin (so drift on a noisy machine hits all of them alike),
 ``repeat`` rounds, and reports min and median seconds per call. The headline figure
-is ours / reference, lower is better.
+is ours / reference, lower is better. Each case also records the share of CPU time the
+hypervisor stole while it ran (``steal.py``), the measure of how far to trust it.
 """
 import os
 import platform
 import statistics
 import time
 from dataclasses import dataclass, field
+
+from . import steal
 
 OURS = "numbagrad"
 REFERENCES = ("torch", "numpy")
@@ -35,6 +38,7 @@ class Result:
     case: Case
     times: dict                 # implementation -> list of seconds per call
     metrics: dict               # implementation -> dict returned by its last call
+    stolen: float = None        # share of CPU time the hypervisor took meanwhile (steal.py)
 
     def stats(self, impl):
         t = self.times[impl]
@@ -125,7 +129,7 @@ def to_json(results, peaks, facts, command, date):
             "suite": r.case.suite, "name": r.case.name,
             "times": {impl: r.stats(impl) for impl in r.times},
             "ratios": r.ratios(), "roofline": r.roofline(peaks),
-            "metrics": r.metrics, "missing": r.case.missing,
+            "metrics": r.metrics, "missing": r.case.missing, "stolen": r.stolen,
         })
     return {"schema": SCHEMA, "command": command, "date": date, "machine": facts,
             "peaks": peaks, "cases": cases}
@@ -181,7 +185,9 @@ def markdown(doc):
              + (f"; GPU {m['gpu']}." if m.get("gpu") else "."),
              "",
              f"Measured peaks: matmul {p.get('matmul_gflops', 0):.1f} GFLOP/s "
-             f"(float32 NumPy BLAS), copy {p.get('copy_gbs', 0):.1f} GB/s (read + write).",
+             f"(float32 NumPy BLAS), copy {p.get('copy_gbs', 0):.1f} GB/s (read + write)."
+             + (f" CPU time stolen by the hypervisor during the run: "
+                f"{steal.describe(m['stolen'])}." if "stolen" in m else ""),
              "", "| " + " | ".join(table[0]) + " |", "|" + "---|" * len(table[0])]
     lines += ["| " + " | ".join(r) + " |" for r in table[1:]]
     notes = sorted({f"{ref}: {why}" for c in doc["cases"] for ref, why in c["missing"].items()})
