@@ -318,14 +318,17 @@ def test_host_call_between_kernels_runs_in_order_at_each_replay():
     assert compiled.stats["replayed"] == 2 and len(calls) == 4
 
 
-def test_arguments_sharing_memory_are_told_apart_from_separate_ones():
+@pytest.mark.parametrize("n", [8, 1 << 18])  # 1 << 18 float64: pooled arrays (2 MiB)
+def test_arguments_sharing_memory_are_told_apart_from_separate_ones(n):
     step = fw.compile(lambda a, b: a.sum() + b.sum() * 10)
-    x = fw.tensor(np.arange(8.0))
+    x = fw.tensor(np.arange(float(n))) * 1.0  # an op's output, from the pool when large
+    total = n * (n - 1) / 2
     for _ in range(3):
-        assert step(x, x.reshape(2, 4)).item() == 28.0 + 280.0
-    y, z = fw.tensor(np.ones(8)), fw.tensor(np.full((2, 4), 2.0))
+        assert step(x, x.reshape(2, n // 2)).item() == total * 11
+    y, z = fw.tensor(np.ones(n)) * 1.0, fw.tensor(np.full((2, n // 2), 2.0)) * 1.0
     for _ in range(3):
-        assert step(y, z).item() == 8.0 + 160.0
+        assert step(y, z).item() == n * 21.0
+    assert step.stats["recorded"] == 2  # one plan for shared memory, one for separate
 
 
 def test_state_made_after_a_guard_miss_is_not_reset_at_each_replay():
