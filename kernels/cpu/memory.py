@@ -9,8 +9,9 @@ empty = pool.empty  # an uninitialized C-contiguous array (shape, dtype)
 
 
 def zeros(shape, dtype):
-    """A zero-filled C-contiguous array (a pooled block cleared here: calloc's fresh
-    pages would be faulted in and zeroed by the OS on every call)."""
+    """A zero-filled C-contiguous array: ``empty``'s, then filled. From 1 MiB that is a
+    pooled block cleared here, as calloc's fresh pages would be faulted in and zeroed by
+    the OS on every call; below, a heap array (calloc's lazy zeroing saves nothing there)."""
     out = pool.empty(shape, dtype)
     out.fill(0)
     return out

@@ -29,7 +29,8 @@ MIN_BYTES = 1 << 20
 OCTAVE_BITS = 3
 # Bytes of free blocks kept at most.
 CACHE_LIMIT = 1 << 30
-# Blocks start on a cache line (NumPy's own data starts 16 bytes into one).
+# Arrays start on a cache line (NumPy's own data starts 16 bytes into one): a block
+# has this many bytes beyond its size class, to slide the array's start by.
 ALIGN = 64
 
 # Reentrant: a lease can die, and give its block back, inside a garbage collection that
@@ -63,11 +64,13 @@ def _lease_type(size):
     return kind
 
 
-_itemsizes = {}  # dtype (as callers pass it) -> bytes per element
+_itemsizes = {}  # dtype (as callers pass it) -> bytes per element; 0: never pooled
 
 
 def _itemsize(dtype):
-    size = _itemsizes[dtype] = np.dtype(dtype).itemsize
+    kind = np.dtype(dtype)
+    # Object arrays must start as None references, not a reused block's stale bytes.
+    size = _itemsizes[dtype] = 0 if kind.hasobject else kind.itemsize
     return size
 
 
@@ -81,7 +84,12 @@ def _give_back(block):
 def empty(shape, dtype):
     """An uninitialized C-contiguous array of ``shape`` and ``dtype``."""
     # This runs for every op: the size from a cached itemsize and one product.
-    itemsize = _itemsizes.get(dtype) or _itemsize(dtype)
+    try:
+        itemsize = _itemsizes.get(dtype)
+    except TypeError:  # an unhashable dtype spec (a list of fields): NumPy's own
+        return np.empty(shape, dtype)
+    if itemsize is None:
+        itemsize = _itemsize(dtype)
     count = math.prod(shape) if type(shape) is tuple else np.prod(shape)
     nbytes = int(count) * itemsize
     if nbytes < MIN_BYTES:
@@ -101,10 +109,10 @@ def empty(shape, dtype):
 
 
 def block_size(nbytes):
-    """The size class that holds ``nbytes`` (and the alignment slack)."""
-    need = nbytes + ALIGN
-    step = 1 << max(0, need.bit_length() - 1 - OCTAVE_BITS)
-    return -(-need // step) * step
+    """Bytes of the block for ``nbytes``: its size class, plus the alignment slack (so
+    that a power of two, the commonest size, fills its class exactly)."""
+    step = 1 << max(0, nbytes.bit_length() - 1 - OCTAVE_BITS)
+    return -(-nbytes // step) * step + ALIGN
 
 
 def cached_bytes():

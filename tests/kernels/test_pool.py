@@ -27,8 +27,22 @@ def test_large_arrays_are_plain_aligned_and_reused():
     b = pool.empty(BIG, np.float32)
     assert b.ctypes.data == address  # the same block
     assert pool.cached_bytes() == 0
-    c = pool.empty((1024 * 1024,), np.int32)  # same byte count, other dtype and shape
+    c = pool.empty((1024 * 1024,), np.int32)  # b holds the block: c gets another
     assert c.ctypes.data != address and c.dtype == np.int32
+    del b
+    d = pool.empty((2048, 512), np.int32)  # blocks go by byte count, not dtype or shape
+    assert d.ctypes.data == address
+
+
+def test_object_and_structured_dtypes_are_numpys_own():
+    a = pool.empty((200000,), np.float64)
+    a[:] = 1e300  # stale bytes that must never be read as object references
+    del a
+    objects = pool.empty((200000,), object)
+    assert objects.base is None and objects[0] is None and objects[-1] is None
+    fields = [("x", "f4"), ("y", "i8")]  # a list: unhashable as a dict key
+    assert pool.empty((4,), fields).dtype == np.dtype(fields)
+    assert pool.empty((100000,), fields).shape == (100000,)
 
 
 def test_a_view_keeps_its_block():
@@ -82,29 +96,38 @@ def test_cache_is_capped(monkeypatch):
 def test_threads_allocate_and_free_concurrently():
     errors = []
 
-    def work():
+    def work(me):
+        # Each thread keeps a few arrays alive, filled with its own mark: a block handed
+        # to two holders at once would show another thread's mark.
         try:
+            held = []
             for i in range(200):
                 a = pool.empty((512, 1024 + 64 * (i % 3)), np.float32)
-                a[0, 0] = i
-                del a
+                a.fill(me * 1000 + i)
+                held.append((a, me * 1000 + i))
+                if len(held) > 3:
+                    old, mark = held.pop(0)
+                    if not np.all(old == mark):
+                        errors.append(f"thread {me}: array {mark} was overwritten")
+                    del old
         except Exception as e:  # pragma: no cover - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
+    threads = [threading.Thread(target=work, args=(me,)) for me in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert not errors
-    # Each size's blocks are all back: at most one per thread per size.
-    assert 0 < pool.cached_bytes() <= 4 * 3 * pool.block_size(512 * (1024 + 128) * 4)
+    # The threads' blocks are all back: at most four per thread per size.
+    assert 0 < pool.cached_bytes() <= 4 * 4 * 3 * pool.block_size(512 * (1024 + 128) * 4)
 
 
 def test_near_sizes_share_a_size_class():
     for nbytes in (1 << 20, 3 << 20, (5 << 20) + 7, 1 << 30):
-        size = pool.block_size(nbytes)
-        assert nbytes + pool.ALIGN <= size <= 1.125 * (nbytes + pool.ALIGN)
+        size = pool.block_size(nbytes) - pool.ALIGN  # the size class
+        assert nbytes <= size <= 1.125 * nbytes
+    assert pool.block_size(4 << 20) == (4 << 20) + pool.ALIGN  # a power of two fills its class
     a = pool.empty((1000, 1000), np.float32)
     address = a.ctypes.data
     del a
