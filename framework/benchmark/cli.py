@@ -42,6 +42,9 @@ def _suites(text, device):
     names = [s.strip() for s in text.split(",") if s.strip()]
     if names == ["all"]:
         return GPU_SUITES if device == "cuda" else SUITES
+    if "all" in names:
+        raise CommandError(f"--suite: all runs every suite; name it alone, not in a list "
+                           f"({text!r})")
     unknown = [s for s in names if s not in SUITES + GPU_SUITES]
     if unknown or not names:
         raise CommandError(f"--suite: unknown suite(s) {', '.join(unknown) or repr(text)}; "

@@ -323,6 +323,9 @@ def test_unbatched_input_gives_the_batched_result_without_its_batch_dim(rng):
      r"groups=2 must divide both the input's 4 channels.*weight's 3 output channels"),
     (lambda: F.conv2d(fw.zeros(1, 3, 5, 5), fw.zeros(4, 1, 3, 3), groups=2),
      r"groups=2 must divide both the input's 3 channels"),
+    (lambda: F.conv2d(fw.zeros(1, 0, 5, 5), fw.zeros(2, 0, 3, 3)),
+     r"input of shape \(1, 0, 5, 5\) and weight of shape \(2, 0, 3, 3\) leave no input "
+     r"channel"),
     (lambda: F.conv2d(fw.zeros(1, 1, 5, 5), fw.zeros(1, 1, 3, 3), stride=2, padding="same"),
      r"padding='same' is not supported for strided convolutions \(stride=\(2, 2\)\)"),
     (lambda: F.conv2d(fw.zeros(1, 1, 5, 5), fw.zeros(1, 1, 3, 3), padding="full"),

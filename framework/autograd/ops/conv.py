@@ -205,6 +205,9 @@ def _check_conv_operands(x, weight, bias, groups, shown):
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
         raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
     c, o = x.shape[1], weight.shape[0]
+    if c == 0 or weight.shape[1] == 0:
+        raise ValueError(f"conv2d: input of shape {shown} and weight of shape {weight.shape} "
+                         f"leave no input channel to convolve")
     if c % groups or o % groups:
         raise ValueError(f"conv2d: groups={groups} must divide both the input's {c} channels "
                          f"(input shape {shown}) and the weight's {o} output channels "
