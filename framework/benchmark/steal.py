@@ -1,10 +1,10 @@
 """How much CPU time the hypervisor took from this virtual machine while we measured.
 
 On a shared cloud host the "steal" column of ``/proc/stat`` counts the time this VM's
-virtual CPUs were ready to run but the host ran someone else. It was 25-30% of all CPU
-time in some runs on the 2-core development machine, and with it the ratios of one case
-moved by 1.5x between two runs of the same code: a run's steal tells its reader how far
-to trust it. Linux only; elsewhere (or in a container hiding the host) it is unknown.
+virtual CPUs were ready to run but the host ran someone else. On the 2-core development
+machine it was 25-30% of all CPU time during one hour's benchmark runs and 0% an hour
+later: a run's steal tells its reader whether the machine was shared while it ran (one
+cause of noise among others). Linux only; elsewhere it is unknown.
 """
 
 
