@@ -122,15 +122,16 @@ def run(args, argv=None):
     for ref in sorted({r for c in cases for r in c.missing}):
         print(f"note: no {ref} column: {next(c.missing[ref] for c in cases if ref in c.missing)}")
     results = []
-    run_start = steal.read()
+    # One /proc/stat snapshot per case: each case's end is the next one's start.
+    run_start = mark = steal.read()
     for case in cases:
-        before = steal.read()
         results.append(core.run_case(case, repeat=args.repeat))
-        results[-1].stolen = steal.fraction(before, steal.read())
+        now = steal.read()
+        results[-1].stolen, mark = steal.fraction(mark, now), now
         doc = core.to_json(results[-1:], measured, facts, "", "")
         print("  " + " | ".join(core.rows(doc)[1])
               + f" | stolen: {steal.describe(results[-1].stolen)}", flush=True)
-    facts["stolen"] = steal.fraction(run_start, steal.read())
+    facts["stolen"] = steal.fraction(run_start, mark)
     print(f"CPU time stolen by the hypervisor during the run: {steal.describe(facts['stolen'])}")
     command = "numbagrad bench " + " ".join(shlex.quote(a) for a in (argv or sys.argv[2:]))
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -156,18 +156,13 @@ def _aliases(tensors):
     """Which tensor arguments share memory (a plan binds each piece of memory once).
 
     Reshapes are this framework's only views, so arrays over one allocation overlap
-    whole: the allocation's identity tells them apart.
+    whole: the allocation's identity, as the device's ``storage_id`` gives it (a pooled
+    CPU array's views reach it through two bases), tells them apart.
     """
-    ids = [_storage(t) for t in tensors]
+    ids = [t.kernels.storage_id(t.data) for t in tensors]
     if len(set(ids)) == len(ids):
         return ()
     return (("aliases", tuple(ids.index(i) for i in ids)),)
-
-
-def _storage(t):
-    # The device's own answer: a pooled CPU array's views reach its memory through two
-    # bases, not one (kernels/cpu/memory.py).
-    return t.kernels.storage_id(t.data)
 
 
 def _walk(value, tensors, key):
