@@ -15,8 +15,8 @@ import sys
 
 import numpy as np
 
-import kernels
 import kernels.cpu as cpu_kernels
+from kernels import _cache as kernels_cache
 
 from .plan import Op, address
 from .replay import materialize
@@ -156,22 +156,10 @@ def _literal(value):
     return repr(value)
 
 
-_FINGERPRINT = []
-
-
 def _kernel_fingerprint():
-    """A hash of the kernel sources: a changed kernel gives a new step file, since Numba's
-    cache of a caller does not notice that a callee changed."""
-    if not _FINGERPRINT:
-        h = hashlib.sha1(_CACHE_VERSION.encode())
-        root = os.path.dirname(kernels.__file__)
-        for folder in (root, os.path.join(root, "cpu")):
-            for name in sorted(os.listdir(folder)):
-                if name.endswith(".py"):
-                    with open(os.path.join(folder, name), "rb") as f:
-                        h.update(f.read())
-        _FINGERPRINT.append(h.hexdigest()[:16])
-    return _FINGERPRINT[0]
+    """Names the kernel sources' version in a step file: a changed kernel gives a new step
+    file, since Numba's cache of a caller does not notice that a callee changed."""
+    return hashlib.sha1((_CACHE_VERSION + kernels_cache.sources_digest()).encode()).hexdigest()[:16]
 
 
 def _load(source):

@@ -11,8 +11,8 @@ negative-index checks and LLVM vectorizes the loop. The op code is branched on o
 per run, outside the element loop, for the same reason; exp, log, tanh, sigmoid and
 GELU vectorize too, as ``kernels.vmath`` writes them in plain arithmetic.
 
-Numba's cache keys a kernel on this file only: a change to ``scalar.py`` or
-``vmath.py`` needs this file touched (or the ``__pycache__`` cleared) to recompile.
+Numba's cache would key a kernel on this file only; ``kernels/_cache.py`` adds a digest
+of every kernel source, so a change to ``scalar.py`` or ``vmath.py`` recompiles it too.
 """
 from numba import njit, prange
 

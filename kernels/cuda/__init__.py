@@ -9,7 +9,9 @@ from ._available import require_cuda as _require_cuda
 
 if _require_cuda() == "gpu":
     from . import _pool
+    from .. import _cache
     _pool.install()
+    _cache.install_cuda()  # the simulator caches nothing
 
 from .conv import (col2im, conv_from_columns, conv_grad_output, conv_output,  # noqa: E402
                    conv_weight_grad_from_columns, im2col)

@@ -1,0 +1,85 @@
+"""The kernels' on-disk cache entries are stamped with a digest of all kernel sources
+(``kernels/_cache.py``), so a change to any kernel file recompiles every kernel."""
+import os
+import subprocess
+import sys
+import textwrap
+
+from numba.core import caching
+
+import kernels
+from kernels import _cache
+from kernels.cpu import elementwise
+
+
+def _kernel_locators():
+    return [c for c in caching.CacheImpl._locator_classes if getattr(c, "_kernels_locator", False)]
+
+
+def test_locators_installed_once_and_serve_only_kernel_files():
+    _cache.install()  # a second call adds nothing
+    ours = _kernel_locators()
+    assert len(ours) == 3
+    assert caching.CacheImpl._locator_classes[:3] == ours
+    assert all(cls.from_function(test_locators_installed_once_and_serve_only_kernel_files,
+                                 __file__) is None for cls in ours)
+    locator = elementwise.fill.serial._cache._impl.locator
+    assert getattr(type(locator), "_kernels_locator", False)
+    assert locator.get_source_stamp()[1] == _cache.sources_digest()
+
+
+def test_digest_covers_every_kernel_source(tmp_path, monkeypatch):
+    # A copy of the tree gets the same digest; a one-byte change to a helper file
+    # that no kernel is defined in changes it.
+    root = os.path.dirname(kernels.__file__)
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for name in files:
+            if name.endswith(".py"):
+                dst = tmp_path / os.path.relpath(os.path.join(folder, name), root)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                dst.write_bytes(open(os.path.join(folder, name), "rb").read())
+    monkeypatch.setattr(_cache, "ROOT", str(tmp_path))
+    _cache.sources_digest.cache_clear()
+    try:
+        same = _cache.sources_digest()
+        (tmp_path / "vmath.py").write_bytes((tmp_path / "vmath.py").read_bytes() + b"\n")
+        _cache.sources_digest.cache_clear()
+        changed = _cache.sources_digest()
+    finally:
+        monkeypatch.undo()
+        _cache.sources_digest.cache_clear()
+    assert same == _cache.sources_digest()
+    assert changed != same
+
+
+_RUN = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import kernels
+    from kernels import _cache
+    if sys.argv[1] == "changed":  # as if a helper file such as vmath.py had changed
+        _cache.sources_digest = lambda: "another version of the kernel sources"
+    from kernels.cpu import elementwise
+    out = np.empty(3)
+    elementwise.fill.serial(out, 2.0)
+    assert (out == 2.0).all()
+    stats = elementwise.fill.serial.stats
+    print(stats.cache_hits.get(elementwise.fill.serial.signatures[0], 0),
+          stats.cache_misses.get(elementwise.fill.serial.signatures[0], 0))
+""")
+
+
+def test_changed_sources_recompile_a_cached_kernel(tmp_path):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+
+    def run(version):
+        done = subprocess.run([sys.executable, "-c", _RUN, version], env=env, text=True,
+                              capture_output=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        hits, misses = map(int, done.stdout.split())
+        return hits, misses
+
+    assert run("same") == (0, 1)     # compiled and saved
+    assert run("same") == (1, 0)     # loaded
+    assert run("changed") == (0, 1)  # the stamp differs: compiled again
