@@ -4,6 +4,7 @@ Each is a Numba ``intrinsic``: a few instructions emitted directly, with no Pyth
 semantics attached (no ZeroDivisionError check, no int64 widening, no branches), so
 loops that use them stay vectorizable.
 """
+import llvmlite.binding as llvm
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
@@ -39,23 +40,95 @@ def from_bits(typingctx, bits, like):
     return like(bits, like), codegen
 
 
-@intrinsic
-def pow2(typingctx, k):
-    """2**k for an integer-valued float ``k`` within the normal exponent range.
+def _pow2(builder, k, int_type, single):
+    """2**k for integer-valued float ``k`` in the normal exponent range, from its bits.
+    The exponent arithmetic stays in the float's integer width (Numba would widen int32
+    arithmetic to int64 and halve the vector width)."""
+    biased = builder.add(builder.fptosi(k, int_type), int_type(127 if single else 1023))
+    return builder.bitcast(builder.shl(biased, int_type(23 if single else 52)), k.type)
 
-    Built in LLVM IR so the exponent arithmetic stays in the float's integer width
-    (Numba would widen int32 arithmetic to int64 and halve the vector width).
+
+def use_ldexp(context):
+    """Whether ``scale_pow2`` compiles to LLVM's ldexp for Numba's target machine: where
+    it has AVX-512F, with LLVM 22 (llvmlite 0.50), which lowers a vector ldexp to
+    ``vscalef``. Older LLVM was not measured (LLVM 16 and before lack the intrinsic)."""
+    if llvm.llvm_version_info < (22,):
+        return False
+    return "+avx512f" in context.codegen().magic_tuple()[2].split(",")
+
+
+@intrinsic
+def scale_pow2(typingctx, p, k):
+    """p * 2**k, rounded once (inf on overflow; denormal or 0 on underflow), for an
+    integer-valued float ``k`` of p's type with |k| <= 250 (float32) or 2000 (float64).
+
+    Where ``use_ldexp`` says so this is LLVM's ldexp, one ``vscalef`` instruction per
+    vector. Elsewhere ldexp can become a libm call per element, so 2**k is applied in two
+    halves built from the exponent bits: each half is a normal number, and a product
+    that lands in the denormal range is rounded once, by the second multiply.
     """
-    if not isinstance(k, types.Float):
+    if not isinstance(p, types.Float) or k != p:
         return None
-    single = k.bitwidth == 32
+    single = p.bitwidth == 32
 
     def codegen(context, builder, sig, args):
-        int_type = context.get_value_type(types.int32 if single else types.int64)
-        biased = builder.add(builder.fptosi(args[0], int_type), int_type(127 if single else 1023))
-        shifted = builder.shl(biased, int_type(23 if single else 52))
-        return builder.bitcast(shifted, context.get_value_type(k))
-    return k(k), codegen
+        value, exponent = args
+        ty = value.type
+        int_type = ir.IntType(32 if single else 64)
+        if use_ldexp(context):
+            i32 = ir.IntType(32)
+            ldexp = builder.module.declare_intrinsic("llvm.ldexp", [ty, i32],
+                                                     ir.FunctionType(ty, [ty, i32]))
+            return builder.call(ldexp, [value, builder.fptosi(exponent, i32)])
+        floor = builder.module.declare_intrinsic("llvm.floor", [ty], ir.FunctionType(ty, [ty]))
+        k1 = builder.call(floor, [builder.fmul(exponent, ty(0.5))])
+        k2 = builder.fsub(exponent, k1)
+        half = builder.fmul(value, _pow2(builder, k1, int_type, single))
+        return builder.fmul(half, _pow2(builder, k2, int_type, single))
+    return p(p, k), codegen
+
+
+def _declare_fmuladd(builder, ty):
+    """LLVM's fmuladd for float type ``ty``: one fused multiply-add where the CPU has FMA,
+    a multiply and an add elsewhere."""
+    return builder.module.declare_intrinsic("llvm.fmuladd", [ty], ir.FunctionType(ty, [ty] * 3))
+
+
+@intrinsic
+def fmuladd(typingctx, a, b, c):
+    """a * b + c for floats of one type, fused where the CPU has FMA (Numba never fuses
+    a multiply and an add itself)."""
+    if not isinstance(a, types.Float) or not a == b == c:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.call(_declare_fmuladd(builder, args[0].type), list(args))
+    return a(a, b, c), codegen
+
+
+# LLVM tunes its Intel AVX-512 server targets (Skylake-X to Emerald Rapids) to vectorize
+# 256 bits wide, as the first of them slowed their clock for 512-bit code. Our vector
+# math is compute-bound, and 512-bit lanes made the exp kernel ~1.5x faster on an
+# Emerald Rapids host (bench/RESULTS.md); PyTorch uses them there too.
+_WIDE = '"prefer-vector-width"="512"'
+
+
+@intrinsic
+def prefer_wide_vectors(typingctx, x):
+    """``x`` unchanged; marks the LLVM function being built (the kernel, or the parfor
+    body of a ``prange`` loop, that this is inlined into) to vectorize 512 bits wide.
+
+    A per-function attribute, so only the loops that call our vector math change: the
+    process-wide alternative, ``NUMBA_CPU_FEATURES=...,-prefer-256-bit``, would change
+    every Numba function the user compiles. It is a tuning hint: on a CPU without
+    AVX-512 LLVM keeps the widest vectors the CPU has.
+    """
+    def codegen(context, builder, sig, args):
+        # llvmlite validates attribute names against a fixed list without string
+        # attributes; the set's own add() stores it to be printed verbatim.
+        set.add(builder.function.attributes, _WIDE)
+        return args[0]
+    return x(x), codegen
 
 
 @intrinsic
@@ -135,10 +208,7 @@ def horner(typingctx, x, coeffs):
         return None
 
     def codegen(context, builder, sig, args):
-        # fmuladd: one fused multiply-add where the CPU has FMA, mul then add elsewhere.
-        ty = args[0].type
-        fmuladd = builder.module.declare_intrinsic("llvm.fmuladd", [ty],
-                                                   ir.FunctionType(ty, [ty, ty, ty]))
+        fmuladd = _declare_fmuladd(builder, args[0].type)
         acc = builder.extract_value(args[1], 0)
         for i in range(1, coeffs.count):
             acc = builder.call(fmuladd, [acc, args[0], builder.extract_value(args[1], i)])

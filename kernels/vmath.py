@@ -9,10 +9,13 @@ float64 one (float64 data stays accurate); ``vexp``, ``vlog``, ``vtanh``, ``vsig
 caller. Integer arguments (every op branch of a kernel is compiled for its dtype) and
 float64 GELU take the plain-Python bodies, i.e. libm.
 
-Special values are handled by explicit selects, never by fastmath's no-NaN/no-inf
-assumptions: NaN in gives NaN, overflow gives inf, underflow gives 0 through the
-denormals. ``kernels/cuda`` rebinds these names to the plain-Python bodies compiled
-for the GPU (``NATIVE``), whose native functions are already fast. The max errors in
+Special values are handled by explicit selects and clamps, never by fastmath's
+no-NaN/no-inf assumptions: NaN in gives NaN, overflow gives inf, underflow gives 0
+through the denormals. exp and log (which tanh, sigmoid and GELU call) mark the loop
+they are inlined into to vectorize 512 bits wide where the CPU has AVX-512
+(``irops.prefer_wide_vectors``). ``kernels/cuda`` rebinds these names to the
+plain-Python bodies compiled for the GPU (``NATIVE``), whose native functions are
+already fast. The max errors in
 the docstrings were measured against NumPy with ``tests/kernels/test_vmath.py``'s
 checks at every 257th float32 bit pattern and 1M random float64 bit patterns plus
 dense ranges (the test itself samples every 4099th pattern).
@@ -24,7 +27,8 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from .irops import bits, div, from_bits, horner, pow2, where
+from .irops import (bits, div, fmuladd, from_bits, horner, prefer_wide_vectors, scale_pow2,
+                    where)
 
 inline = njit(inline="always", cache=True, error_model="numpy")
 f32 = np.float32
@@ -44,15 +48,11 @@ def _clamp(x, lo, hi):
     return where(x < hi, where(x > lo, x, lo), hi)
 
 
-@inline
-def _exp_limits(x, y, lo, hi, inf, zero):
-    """exp's result ``y`` for x in [lo, hi]; NaN, inf (overflow) or 0 (underflow) outside."""
-    return where(x != x, x, where(x > hi, inf, where(x < lo, zero, y)))
-
-
 # ----- exp ------------------------------------------------------------------------
-_EXP32_HI, _EXP32_LO = f32(88.72283172607422), f32(-103.97208)  # beyond: inf / 0
-_EXP64_HI, _EXP64_LO = 709.782712893384, -745.1332191019412
+# Inputs are clamped to a little beyond the range where exp is finite and nonzero: the
+# scaling by 2**k then overflows to inf above it and underflows to 0 below it by itself.
+_EXP32_HI, _EXP32_LO = f32(89.0), f32(-104.0)
+_EXP64_HI, _EXP64_LO = 710.0, -746.0
 # k * hi stays exact for every exponent k of the type (|k| < 2**8 and 2**11).
 _LN2_HI32, _LN2_LO32 = (f32(v) for v in _split_ln2(12))
 _LN2_HI64, _LN2_LO64 = _split_ln2(40)
@@ -64,28 +64,24 @@ _INV_FACT64 = tuple(1.0 / math.factorial(n) for n in range(13, 1, -1))
 @inline
 def exp_f32(x):
     """exp of float32 ``x``: x = k ln2 + r (Cody-Waite, |r| <= ln2/2), exp(r) by its
-    degree-7 Taylor polynomial, times 2**k applied in two halves so that results in
-    the denormal range are rounded once. Max error 1 ulp."""
-    xc = _clamp(x, _EXP32_LO, _EXP32_HI)
-    k = np.floor(xc * f32(1.4426950408889634) + f32(0.5))
-    r = xc - k * _LN2_HI32 - k * _LN2_LO32
+    degree-7 Taylor polynomial, times 2**k rounded once (``scale_pow2``), which also
+    gives inf on overflow and denormals or 0 on underflow. Max error 1 ulp."""
+    xc = _clamp(prefer_wide_vectors(x), _EXP32_LO, _EXP32_HI)
+    k = np.floor(fmuladd(xc, f32(1.4426950408889634), f32(0.5)))
+    r = fmuladd(-k, _LN2_LO32, fmuladd(-k, _LN2_HI32, xc))
     p = f32(1.0) + (r + r * r * horner(r, _INV_FACT32))
-    k1 = np.floor(k * f32(0.5))
-    y = p * pow2(k1) * pow2(k - k1)
-    return _exp_limits(x, y, _EXP32_LO, _EXP32_HI, f32(np.inf), f32(0.0))
+    return where(x != x, x, scale_pow2(p, k))
 
 
 @inline
 def exp_f64(x):
     """exp of float64 ``x``: the method of ``exp_f32`` with the degree-13 Taylor
     polynomial. Max error 1 ulp."""
-    xc = _clamp(x, _EXP64_LO, _EXP64_HI)
-    k = np.floor(xc * 1.4426950408889634 + 0.5)
-    r = xc - k * _LN2_HI64 - k * _LN2_LO64
+    xc = _clamp(prefer_wide_vectors(x), _EXP64_LO, _EXP64_HI)
+    k = np.floor(fmuladd(xc, 1.4426950408889634, 0.5))
+    r = fmuladd(-k, _LN2_LO64, fmuladd(-k, _LN2_HI64, xc))
     p = 1.0 + (r + r * r * horner(r, _INV_FACT64))
-    k1 = np.floor(k * 0.5)
-    y = p * pow2(k1) * pow2(k - k1)
-    return _exp_limits(x, y, _EXP64_LO, _EXP64_HI, math.inf, 0.0)
+    return where(x != x, x, scale_pow2(p, k))
 
 
 # ----- log ------------------------------------------------------------------------
@@ -107,7 +103,7 @@ def log_f32(x):
     bits (denormals scaled up first), then log(m) = log(1+f) by the atanh series in
     s = f/(2+f) up to s**9, written to keep f's exact leading term. Max error 1 ulp."""
     tiny = x < f32(1.1754943508222875e-38)
-    xs = where(tiny, x * f32(33554432.0), x)  # 2**25 makes a denormal normal
+    xs = where(tiny, x * f32(33554432.0), prefer_wide_vectors(x))  # 2**25: denormal to normal
     # Offsetting the bits moves mantissas >= sqrt(2) into the next binade.
     ix = bits(xs) + (0x3F800000 - _SQRT_HALF32_BITS)
     e = f32((ix >> 23) - 127) - where(tiny, f32(25.0), f32(0.0))
@@ -125,7 +121,7 @@ def log_f64(x):
     """log of float64 ``x``: the method of ``log_f32`` with the series up to s**23.
     Max error 1 ulp."""
     tiny = x < 2.2250738585072014e-308
-    xs = where(tiny, x * 18014398509481984.0, x)  # 2**54
+    xs = where(tiny, x * 18014398509481984.0, prefer_wide_vectors(x))  # 2**54
     ix = bits(xs) + (0x3FF0000000000000 - _SQRT_HALF64_BITS)
     e = float((ix >> 52) - 1023) - where(tiny, 54.0, 0.0)
     f = from_bits((ix & 0xFFFFFFFFFFFFF) + _SQRT_HALF64_BITS, xs) - 1.0
