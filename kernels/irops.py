@@ -7,6 +7,7 @@ loops that use them stay vectorizable.
 import llvmlite.binding as llvm
 from llvmlite import ir
 from numba import types
+from numba.core.cpu import CPUContext
 from numba.extending import intrinsic
 
 
@@ -52,7 +53,7 @@ def use_ldexp(context):
     """Whether ``scale_pow2`` compiles to LLVM's ldexp for Numba's target machine: where
     it has AVX-512F, with LLVM 22 (llvmlite 0.50), which lowers a vector ldexp to
     ``vscalef``. Older LLVM was not measured (LLVM 16 and before lack the intrinsic)."""
-    if llvm.llvm_version_info < (22,):
+    if llvm.llvm_version_info < (22,) or not isinstance(context, CPUContext):
         return False
     return "+avx512f" in context.codegen().magic_tuple()[2].split(",")
 
@@ -118,15 +119,19 @@ def prefer_wide_vectors(typingctx, x):
     """``x`` unchanged; marks the LLVM function being built (the kernel, or the parfor
     body of a ``prange`` loop, that this is inlined into) to vectorize 512 bits wide.
 
-    A per-function attribute, so only the loops that call our vector math change: the
-    process-wide alternative, ``NUMBA_CPU_FEATURES=...,-prefer-256-bit``, would change
-    every Numba function the user compiles. It is a tuning hint: on a CPU without
-    AVX-512 LLVM keeps the widest vectors the CPU has.
+    A per-function attribute, so only the kernels (or parfor bodies) that inline our
+    vector math change, every loop in them: the process-wide alternative,
+    ``NUMBA_CPU_FEATURES=...,-prefer-256-bit``, would change every Numba function the
+    user compiles. It is a tuning hint: on a CPU without AVX-512 LLVM keeps the widest
+    vectors the CPU has.
     """
     def codegen(context, builder, sig, args):
         # llvmlite validates attribute names against a fixed list without string
-        # attributes; the set's own add() stores it to be printed verbatim.
-        set.add(builder.function.attributes, _WIDE)
+        # attributes; the set's own add() stores it to be printed verbatim. Should a
+        # later llvmlite store attributes otherwise, the hint is dropped, not the build.
+        attributes = builder.function.attributes
+        if isinstance(context, CPUContext) and isinstance(attributes, set):
+            set.add(attributes, _WIDE)
         return args[0]
     return x(x), codegen
 

@@ -4,7 +4,9 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 
+import pytest
 from numba.core import caching
 
 import kernels
@@ -12,20 +14,40 @@ from kernels import _cache
 from kernels.cpu import elementwise
 
 
-def _kernel_locators():
-    return [c for c in caching.CacheImpl._locator_classes if getattr(c, "_kernels_locator", False)]
+def _split(impl_class):
+    """(kernel locators, Numba's own) in ``impl_class``'s list."""
+    classes = impl_class._locator_classes
+    ours = [c for c in classes if getattr(c, "_kernels_locator", False)]
+    return ours, [c for c in classes if c not in ours]
 
 
 def test_locators_installed_once_and_serve_only_kernel_files():
     _cache.install()  # a second call adds nothing
-    ours = _kernel_locators()
-    assert len(ours) == 3
-    assert caching.CacheImpl._locator_classes[:3] == ours
-    assert all(cls.from_function(test_locators_installed_once_and_serve_only_kernel_files,
-                                 __file__) is None for cls in ours)
+    ours, numbas = _split(caching.CacheImpl)
+    assert len(ours) == len(numbas) >= 3
+    assert caching.CacheImpl._locator_classes == ours + numbas  # ours first, in Numba's order
+    assert [c.__mro__[1] for c in ours] == numbas
+    here = test_locators_installed_once_and_serve_only_kernel_files
+    assert all(cls.from_function(here, __file__) is None for cls in ours)
     locator = elementwise.fill.serial._cache._impl.locator
     assert getattr(type(locator), "_kernels_locator", False)
     assert locator.get_source_stamp()[1] == _cache.sources_digest()
+
+
+def test_cuda_locators_install_without_a_gpu():
+    # numba-cuda keeps its own list; kernels/cuda installs into it on a real GPU only.
+    from numba.cuda.core import caching as cuda_caching
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _cache.install_cuda()
+        _cache.install_cuda()
+    ours, numbas = _split(cuda_caching.CacheImpl)
+    assert len(ours) == len(numbas) >= 3
+
+
+def test_a_failed_install_warns_and_leaves_numba_alone():
+    with pytest.warns(RuntimeWarning, match="could not stamp"):
+        _cache._install("numba.no_such_caching_module")
 
 
 def test_digest_covers_every_kernel_source(tmp_path, monkeypatch):
