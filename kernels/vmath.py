@@ -15,10 +15,10 @@ through the denormals. exp and log (which tanh, sigmoid and GELU call) mark the 
 they are inlined into to vectorize 512 bits wide where the CPU has AVX-512
 (``irops.prefer_wide_vectors``). ``kernels/cuda`` rebinds these names to the
 plain-Python bodies compiled for the GPU (``NATIVE``), whose native functions are
-already fast. The max errors in
-the docstrings were measured against NumPy with ``tests/kernels/test_vmath.py``'s
-checks at every 257th float32 bit pattern and 1M random float64 bit patterns plus
-dense ranges (the test itself samples every 4099th pattern).
+already fast. The max errors in the docstrings were measured against NumPy with
+``tests/kernels/test_vmath.py``'s checks at every 257th float32 bit pattern and 1M
+random float64 bit patterns plus dense ranges (the test itself samples every 4099th
+pattern).
 """
 import decimal
 import math
