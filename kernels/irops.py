@@ -125,6 +125,9 @@ def prefer_wide_vectors(typingctx, x):
     user compiles. It is a tuning hint: on a CPU without AVX-512 LLVM keeps the widest
     vectors the CPU has.
     """
+    if not isinstance(x, (types.Number, types.Boolean)):
+        return None  # an array passed through would need a reference count of its own
+
     def codegen(context, builder, sig, args):
         # llvmlite validates attribute names against a fixed list without string
         # attributes; the set's own add() stores it to be printed verbatim. Should a

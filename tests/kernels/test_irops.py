@@ -95,3 +95,15 @@ def test_prange_body_vectorizes_512_bits_wide():
     wide(x, out)
     np.testing.assert_array_equal(out, x * 3)
     assert "zmm" in "".join(wide.inspect_asm().values())
+
+
+def test_prefer_wide_vectors_takes_scalars_only():
+    # Handing an array back unchanged would skip its reference count.
+    from numba.core.errors import TypingError
+
+    @njit
+    def on_array(a):
+        return irops.prefer_wide_vectors(a)
+
+    with pytest.raises(TypingError):
+        on_array(np.ones(3))
