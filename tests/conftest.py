@@ -7,10 +7,25 @@ import pytest
 
 import framework as fw
 
-# tests/cuda runs in its own process (tests/test_cuda_simulator.py starts it), because
-# the simulator must be switched on before Numba is first imported.
+# tests/cuda runs in its own process (tests/simulator_child.py), because the simulator
+# must be switched on before Numba is first imported.
 if os.environ.get("NUMBAGRAD_TEST_CUDA") != "1":
     collect_ignore = ["cuda"]
+
+SIMULATOR_TEST = "test_cuda_backend_under_the_simulator"
+
+
+def pytest_collection_finish(session):
+    """Start the simulator's child run now, to run beside the rest of the suite."""
+    if any(item.name == SIMULATOR_TEST for item in session.items):
+        from simulator_child import SimulatorRun
+        session.config.simulator_run = SimulatorRun()
+
+
+def pytest_sessionfinish(session):
+    run = getattr(session.config, "simulator_run", None)
+    if run is not None:
+        run.stop()
 
 
 @pytest.fixture

@@ -1,30 +1,21 @@
 """The CUDA backend's tests, run in a child pytest process under Numba's CUDA simulator.
 
 Tiny blocks (8 threads) and at most 4 blocks per launch, so multi-block, tail and
-grid-stride paths all run on the tests' small inputs.
+grid-stride paths all run on the tests' small inputs. ``conftest.py`` starts the child
+when collection ends (``simulator_child.py``); this test waits for its result.
 """
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 import framework as fw
+from simulator_child import SimulatorRun
 
-ROOT = Path(__file__).resolve().parents[1]
 
-
-def test_cuda_backend_under_the_simulator():
+def test_cuda_backend_under_the_simulator(request):
     pytest.importorskip("numba.cuda")
-    env = dict(os.environ, NUMBAGRAD_TEST_CUDA="1", NUMBA_ENABLE_CUDASIM="1",
-               NUMBAGRAD_CUDA_THREADS="8", NUMBAGRAD_CUDA_MAX_BLOCKS="4")
-    command = [sys.executable, "-m", "pytest", "-o", "addopts=", "-q", "-p",
-               "no:cacheprovider", str(ROOT / "tests" / "cuda")]
-    run = subprocess.run(command,
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
-    assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-4000:]
-    assert " passed" in run.stdout and "skipped" not in run.stdout, run.stdout[-2000:]
+    run = getattr(request.config, "simulator_run", None) or SimulatorRun()
+    code, out, err = run.result()
+    assert code == 0, out[-8000:] + err[-4000:]
+    assert " passed" in out and "skipped" not in out, out[-2000:]
 
 
 def test_cuda_without_a_gpu_or_simulator_is_one_clear_error():
