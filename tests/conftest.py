@@ -17,6 +17,8 @@ SIMULATOR_TEST = "test_cuda_backend_under_the_simulator"
 
 def pytest_collection_finish(session):
     """Start the simulator's child run now, to run beside the rest of the suite."""
+    if session.config.option.collectonly:
+        return
     if any(item.name == SIMULATOR_TEST for item in session.items):
         from simulator_child import SimulatorRun
         session.config.simulator_run = SimulatorRun()
