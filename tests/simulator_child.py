@@ -26,11 +26,13 @@ class SimulatorRun:
                    "no:cacheprovider", str(ROOT / "tests" / "cuda")]
         self._out = tempfile.TemporaryFile("w+")
         self._err = tempfile.TemporaryFile("w+")
-        # Niced: it takes the CPU time the suite leaves idle (compiling and most tests
-        # run one thread), not time from the suite's own timed subprocesses.
-        lower = (lambda: os.nice(19)) if hasattr(os, "nice") else None
         self._process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._out,
-                                         stderr=self._err, text=True, preexec_fn=lower)
+                                         stderr=self._err, text=True)
+        # Lowest priority: it takes the CPU time the suite leaves idle (compiling and most
+        # tests run one thread), not time from the suite's own timed subprocesses. Set
+        # from here, as preexec_fn is unsafe in a process that may have threads.
+        if hasattr(os, "setpriority"):
+            os.setpriority(os.PRIO_PROCESS, self._process.pid, 19)
 
     def result(self):
         """(return code, stdout, stderr) once the child has ended (killed past the timeout)."""
