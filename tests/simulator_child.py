@@ -3,8 +3,8 @@
 It is single-threaded Python for minutes (the simulator runs every GPU thread in
 Python), so ``conftest.py`` starts it as soon as collection has found
 ``test_cuda_simulator.py``'s test, and it runs beside the rest of the suite, at the
-lowest CPU priority; the test waits for it. Output goes to files, not pipes, so a long failure
-report cannot fill a pipe and stall the child.
+lowest CPU priority; the test waits for it. Output goes to files, not pipes, so a long
+failure report cannot fill a pipe and stall the child.
 """
 import os
 import subprocess

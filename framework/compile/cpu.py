@@ -159,7 +159,8 @@ def _literal(value):
 def _kernel_fingerprint():
     """Names the kernel sources' version in a step file: a changed kernel gives a new step
     file, since Numba's cache of a caller does not notice that a callee changed."""
-    return hashlib.sha1((_CACHE_VERSION + kernels_cache.sources_digest()).encode()).hexdigest()[:16]
+    version = _CACHE_VERSION + kernels_cache.sources_digest()
+    return hashlib.sha1(version.encode()).hexdigest()[:16]
 
 
 def _load(source):

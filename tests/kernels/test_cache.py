@@ -1,6 +1,7 @@
 """The kernels' on-disk cache entries are stamped with a digest of all kernel sources
 (``kernels/_cache.py``), so a change to any kernel file recompiles every kernel."""
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -53,14 +54,8 @@ def test_a_failed_install_warns_and_leaves_numba_alone():
 def test_digest_covers_every_kernel_source(tmp_path, monkeypatch):
     # A copy of the tree gets the same digest; a one-byte change to a helper file
     # that no kernel is defined in changes it.
-    root = os.path.dirname(kernels.__file__)
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d != "__pycache__"]
-        for name in files:
-            if name.endswith(".py"):
-                dst = tmp_path / os.path.relpath(os.path.join(folder, name), root)
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                dst.write_bytes(open(os.path.join(folder, name), "rb").read())
+    shutil.copytree(os.path.dirname(kernels.__file__), tmp_path, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(_cache, "ROOT", str(tmp_path))
     _cache.sources_digest.cache_clear()
     try:
