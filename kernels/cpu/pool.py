@@ -36,7 +36,7 @@ ALIGN = 64
 # Reentrant: a lease can die, and give its block back, inside a garbage collection that
 # an allocation under the lock set off.
 _lock = threading.RLock()
-_free = {}  # block size -> raw blocks free for reuse
+_free = {}  # block size -> (raw block, its aligned start address) pairs free for reuse
 _cached = [0]  # bytes in _free
 
 
@@ -48,7 +48,7 @@ class _Lease:
 
     def __del__(self):
         try:
-            _give_back(self.block)
+            _give_back(self.block)  # the (block, start) pair
         except Exception:  # interpreter shutdown: module globals may be gone
             pass
 
@@ -74,11 +74,12 @@ def _itemsize(dtype):
     return size
 
 
-def _give_back(block):
+def _give_back(entry):
+    size = entry[0].size
     with _lock:
-        if _cached[0] + block.size <= CACHE_LIMIT:
-            _free.setdefault(block.size, []).append(block)
-            _cached[0] += block.size
+        if _cached[0] + size <= CACHE_LIMIT:
+            _free.setdefault(size, []).append(entry)
+            _cached[0] += size
 
 
 def empty(shape, dtype):
@@ -96,15 +97,17 @@ def empty(shape, dtype):
         return np.empty(shape, dtype)
     size = block_size(nbytes)
     with _lock:
-        blocks = _free.get(size)
-        block = blocks.pop() if blocks else None
-        if block is not None:
+        entries = _free.get(size)
+        entry = entries.pop() if entries else None
+        if entry is not None:
             _cached[0] -= size
-    if block is None:
+    if entry is None:
         block = np.empty(size, np.uint8)
-    address = block.ctypes.data
-    lease = _lease_type(size).from_address(address + (-address % ALIGN))
-    lease.block = block
+        # Kept with the block: ``.ctypes.data`` costs ~1.6 us, a third of a reuse.
+        address = block.ctypes.data
+        entry = (block, address + (-address % ALIGN))
+    lease = _lease_type(size).from_address(entry[1])
+    lease.block = entry
     return np.ndarray(shape, dtype, buffer=lease)
 
 
