@@ -10,10 +10,15 @@ import types
 
 from numba import njit
 
-# Below this many elements of work the serial build wins. Waking Numba's pool costs
-# ~40 us when its threads have gone to sleep, as they do while BLAS runs; in MNIST MLP
-# training, serial kernels up to this size made a step 20% faster (bench/RESULTS.md).
-PARALLEL_MIN_WORK = 1 << 20
+# Below this many elements of work the serial build wins. Waking Numba's pool right
+# after a GEMM costs up to ~40 us (BLAS threads still spin on the cores), so the MNIST
+# MLP's ops (at most 131K elements at batch 256) stay serial: an MLP step at batch 64
+# took 2.83 ms with a 32K threshold and 2.17 ms with 2M (bench/RESULTS.md). From here
+# on the parallel build wins even with the pool asleep (2 cores, 200 us idle before
+# each call, serial/parallel: broadcast 50/30 us and add 102/45 at 262K elements,
+# 148/56 and 292/145 at 800K), and a 1M threshold left the softmax of a
+# (512, 1000) batch and the CNN's 401K- and 802K-element ops serial.
+PARALLEL_MIN_WORK = 1 << 18
 
 
 def cpu_kernel(size_arg=0, fastmath=False, parallel_min=None):

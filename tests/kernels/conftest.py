@@ -1,7 +1,7 @@
 """Runs a CPU kernel in its serial or its parallel build, for the reference tests.
 
 Every CPU kernel is compiled twice (``kernels/cpu/_compile.py``) and the dispatcher
-runs the parallel build from ``PARALLEL_MIN_WORK`` (2^20) elements. The reference
+runs the parallel build from ``PARALLEL_MIN_WORK`` (2^18) elements. The reference
 tests call that parallel build directly on inputs of ~40K elements instead: it is the
 same compiled function the dispatcher calls above the threshold, the inputs span
 several of the elementwise kernels' 16K-element chunks and several rows or planes
