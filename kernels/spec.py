@@ -51,9 +51,11 @@ KERNELS = {
     "adaptive_avg_pool2d": ("out", "x"),
     "adaptive_avg_pool2d_grad": ("grad_x", "grad_out"),
     # loss.py: logits x (N, C), target (N,) int64, loss and lse (N,)
-    "cross_entropy": ("loss", "lse", "x", "target", "label_smoothing", "ignore_index"),
+    # total, count (1,) or (0,): the rows' sum (divided by count) in the same call
+    "cross_entropy": ("loss", "lse", "x", "target", "label_smoothing", "ignore_index",
+                      "total", "count"),
     "cross_entropy_grad": ("grad_x", "grad_loss", "x", "lse", "target", "label_smoothing",
-                           "ignore_index"),  # grad_loss (N,) or (1,)
+                           "ignore_index", "count"),  # grad_loss (N,) or (1,); / count
     # optim.py: flat parameter-sized arrays, updated in place; empty state = unused
     "sgd_step": ("param", "grad", "momentum_buf", "lr", "momentum", "dampening", "nesterov",
                  "weight_decay", "first_step"),

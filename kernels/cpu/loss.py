@@ -7,8 +7,10 @@ import numpy as np
 from numba import njit, prange
 
 from ..irops import cast_like
+from ..scalar import div
 from ..vmath import vlog
 from ._compile import cpu_kernel
+from .reduce import sum_reduce
 from .softmax import PARALLEL_MIN_EXP, exp_shifted, line_max, line_sum
 
 
@@ -21,14 +23,21 @@ def _check_targets(target, n_classes, ignore_index):
             raise IndexError("cross_entropy: a target is out of range [0, number of classes)")
 
 
+_sum_reduce_float = sum_reduce.float
+
+
+# The reduced loss (a mean or sum over the rows) in the same call: at batch 64 the sum
+# and the divide as kernels of their own cost more than the rows' whole arithmetic.
 @cpu_kernel(size_arg=2, parallel_min=PARALLEL_MIN_EXP)
-def cross_entropy(loss, lse, x, target, label_smoothing, ignore_index):
+def cross_entropy(loss, lse, x, target, label_smoothing, ignore_index, total, count):
     """loss[n] = -(1-e) * logp[n, t] - e/C * sum_c logp[n, c], logp = x - logsumexp(x[n]).
 
     Rows whose target equals ``ignore_index`` get loss 0. ``lse`` keeps each row's
-    logsumexp for the backward. Loop nest: for n in prange(N): max; exp into a
-    scratch row; sums; loss.
-    Shapes: x (N, C); target (N,) int64; loss, lse (N,).
+    logsumexp for the backward. When ``total`` is not empty, total[0] = the rows'
+    sum (``sum_reduce``'s), divided by count[0] when ``count`` is not empty (a mean):
+    bit for bit the ``sum_reduce`` and ``binary`` DIV kernels' results.
+    Loop nest: for n in prange(N): max; exp into a scratch row; sums; loss.
+    Shapes: x (N, C); target (N,) int64; loss, lse (N,); total, count (1,) or (0,).
     """
     N, C = x.shape
     _check_targets(target, C, ignore_index)
@@ -38,24 +47,30 @@ def cross_entropy(loss, lse, x, target, label_smoothing, ignore_index):
         m = line_max(row)
         exp_shifted(scratch[n], row, m)
         z = m + vlog(line_sum(scratch[n]))
-        total = line_sum(row)
+        row_sum = line_sum(row)
         lse[n] = z
         t = target[n]
         if t == ignore_index:
             loss[n] = 0.0
             continue
-        loss[n] = (1.0 - label_smoothing) * (z - row[t]) + label_smoothing * (z - total / C)
+        loss[n] = (1.0 - label_smoothing) * (z - row[t]) + label_smoothing * (z - row_sum / C)
+    if total.size > 0:
+        _sum_reduce_float(total.reshape(1, 1), loss.reshape(1, N, 1), 1.0)
+        if count.size > 0:
+            total[0] = div(total[0], count[0])
 
 
 @cpu_kernel(size_arg=0, parallel_min=PARALLEL_MIN_EXP)
-def cross_entropy_grad(grad_x, grad_loss, x, lse, target, label_smoothing, ignore_index):
+def cross_entropy_grad(grad_x, grad_loss, x, lse, target, label_smoothing, ignore_index,
+                       count):
     """grad_x[n, c] = grad_loss[n] * (softmax(x[n])[c] - (1-e)*[c == t] - e/C).
 
     Loop nest: for n in prange(N): for c in range(C). Shapes as in ``cross_entropy``;
-    grad_loss (N,), or (1,): one gradient for every row (a mean or sum of the rows).
+    grad_loss (N,), or (1,): one gradient for every row (a mean or sum of the rows),
+    then divided by count[0] when ``count`` (1,) is not empty (a mean's backward).
     """
     N, C = x.shape
-    each = grad_loss.size > 1
+    each, has_count = grad_loss.size > 1, count.size > 0
     for n in prange(N):
         gx, row = grad_x[n], x[n]
         t = target[n]
@@ -64,6 +79,8 @@ def cross_entropy_grad(grad_x, grad_loss, x, lse, target, label_smoothing, ignor
                 gx[c] = 0
             continue
         g, z = grad_loss[n] if each else grad_loss[0], lse[n]
+        if has_count:  # rounded to g's dtype, as the DIV kernel's stored quotient
+            g = cast_like(div(g, count[0]), g)
         smooth = label_smoothing / C
         exp_shifted(gx, row, cast_like(z, row[0]))  # float32 logits: float32 exp
         for c in range(C):

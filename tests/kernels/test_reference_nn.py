@@ -110,8 +110,15 @@ def test_cross_entropy_and_its_grad(run, label_smoothing):
     want = -(1 - label_smoothing) * picked - label_smoothing * logp.mean(axis=1)
     want[target == ignore] = 0.0
     loss, lse = np.empty(n, np.float32), np.empty(n, np.float32)
-    run("cross_entropy", loss, lse, x, target, label_smoothing, ignore)
+    none = np.empty(0, np.float32)
+    run("cross_entropy", loss, lse, x, target, label_smoothing, ignore, none, none)
     close32(loss, want)
+    # the rows' sum, and that sum divided by a count, in the same call
+    total, count = np.empty(1, np.float32), np.array([360.0], np.float32)
+    run("cross_entropy", loss, lse, x, target, label_smoothing, ignore, total, none)
+    close32(total, [want.sum()])
+    run("cross_entropy", loss, lse, x, target, label_smoothing, ignore, total, count)
+    close32(total, [want.sum() / 360])
     close32(lse, x64.max(axis=1) + np.log(np.exp(x64 - x64.max(axis=1)[:, None]).sum(axis=1)))
 
     g = f32(rng.standard_normal(n))
@@ -121,11 +128,15 @@ def test_cross_entropy_and_its_grad(run, label_smoothing):
                                             - label_smoothing / c)
     want[target == ignore] = 0.0
     grad = np.empty((n, c), np.float32)
-    run("cross_entropy_grad", grad, g, x, lse, target, label_smoothing, ignore)
+    run("cross_entropy_grad", grad, g, x, lse, target, label_smoothing, ignore, none)
     close32(grad, want)
+    run("cross_entropy_grad", grad, g, x, lse, target, label_smoothing, ignore, count)
+    close32(grad, want / 360)
     # grad_loss of shape (1,): the same gradient for every row (a reduced loss)
-    run("cross_entropy_grad", grad, g[:1], x, lse, target, label_smoothing, ignore)
+    run("cross_entropy_grad", grad, g[:1], x, lse, target, label_smoothing, ignore, none)
     close32(grad, want / g.astype(np.float64)[:, None] * g[0])
+    run("cross_entropy_grad", grad, g[:1], x, lse, target, label_smoothing, ignore, count)
+    close32(grad, want / g.astype(np.float64)[:, None] * g[0] / 360)
 
 
 @pytest.mark.parametrize("trans_a,trans_b,batch_a,batch_b", [

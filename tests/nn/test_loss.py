@@ -50,11 +50,13 @@ def test_cross_entropy_ignore_index_and_spatial(rng):
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
-def test_cross_entropy_reduced_node_is_bitwise_the_composed_one(rng, reduction):
-    """The mean/sum is one graph node; its values and gradients must be exactly those of
-    the per-row losses summed and divided (what a step recorded by fw.compile runs)."""
-    x = rng.standard_normal((37, 11)).astype(np.float32) * 4
-    target = rng.integers(0, 11, 37)
+@pytest.mark.parametrize("n, c", [(37, 11), (270_001, 2)])  # serial; parallel, sum in slices
+def test_cross_entropy_reduced_node_is_bitwise_the_composed_one(rng, reduction, n, c):
+    """The mean/sum is one graph node and one kernel call; its values and gradients must
+    be exactly those of the per-row losses summed and divided (what a step recorded by
+    fw.compile runs)."""
+    x = rng.standard_normal((n, c)).astype(np.float32) * 4
+    target = rng.integers(0, c, n)
     target[::5] = 3  # ignored below
     results = []
     for fused in (True, False):
