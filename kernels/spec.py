@@ -2,8 +2,9 @@
 
 Each backend package (``kernels.cpu``, later ``kernels.cuda``) exports exactly these
 names with these argument lists; ``tests/kernels/test_spec.py`` checks it. Arguments
-come outputs first, then inputs, then scalars. Arrays are C-contiguous. "rank 4"
-arrays are broadcast operands: each dim equals the output's or is 1.
+come outputs first, then inputs, then scalars; optional arrays (empty when unused, as
+``cross_entropy``'s ``total`` and ``count``) come last. Arrays are C-contiguous. "rank
+4" arrays are broadcast operands: each dim equals the output's or is 1.
 """
 
 KERNELS = {
@@ -82,5 +83,5 @@ KERNELS = {
 # buffers a recorded step overwrites.
 WRITTEN = frozenset({"out", "index", "grad_a", "grad_b", "grad_x", "grad_y", "grad_bias",
                      "grad_weight",
-                     "cols", "loss", "lse", "param", "momentum_buf", "exp_avg", "exp_avg_sq",
-                     "max_exp_avg_sq"})
+                     "cols", "loss", "lse", "total", "param", "momentum_buf", "exp_avg",
+                     "exp_avg_sq", "max_exp_avg_sq"})

@@ -12,12 +12,14 @@ from numba import njit
 
 # Below this many elements of work the serial build wins. Waking Numba's pool right
 # after a GEMM costs up to ~40 us (BLAS threads still spin on the cores), so the MNIST
-# MLP's ops (at most 131K elements at batch 256) stay serial: an MLP step at batch 64
-# took 2.83 ms with a 32K threshold and 2.17 ms with 2M (bench/RESULTS.md). From here
-# on the parallel build wins even with the pool asleep (2 cores, 200 us idle before
-# each call, serial/parallel: broadcast 50/30 us and add 102/45 at 262K elements,
-# 148/56 and 292/145 at 800K), and a 1M threshold left the softmax of a
-# (512, 1000) batch and the CNN's 401K- and 802K-element ops serial.
+# MLP's activations (at most 131K elements, at batch 256) stay serial: an MLP step at
+# batch 64 took 2.83 ms with a 32K threshold and 2.17 ms with 2M (bench/RESULTS.md).
+# From here on the parallel build wins even with the pool asleep (2 cores, 200 us idle
+# before each call, serial/parallel: broadcast 50/30 us and add 102/45 at 262K
+# elements, 148/56 and 292/145 at 800K). A 1M threshold left serial the sum and its
+# backward's broadcast in a (512, 1000) softmax's benchmark, and the CNN's 401K- and
+# 802K-element ops; now the MLP's SGD updates of its 401K and 262K weights run in
+# parallel too, and its epochs were no slower against PyTorch (bench/RESULTS.md).
 PARALLEL_MIN_WORK = 1 << 18
 
 

@@ -107,6 +107,30 @@ def test_cross_entropy_and_nll_match_cpu(rng, smoothing, ignore):
     np.testing.assert_allclose(results["cuda"][1], results["cpu"][1], rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_reduced_is_bitwise_the_composed_one(rng, reduction):
+    """On the device too, the mean/sum in the kernel call gives exactly the bits of the
+    rows summed and divided by kernels of their own."""
+    x = rng.standard_normal((37, 11)).astype(np.float32) * 4
+    target = rng.integers(0, 11, 37)
+    target[::5] = 3  # ignored below
+    results = []
+    for fused in (True, False):
+        tx = fw.tensor(x, device="cuda", requires_grad=True)
+        tt = fw.tensor(target, device="cuda")
+        if fused:
+            loss = F.cross_entropy(tx, tt, ignore_index=3, reduction=reduction,
+                                   label_smoothing=0.1)
+        else:
+            rows = F.cross_entropy(tx, tt, ignore_index=3, reduction="none",
+                                   label_smoothing=0.1)
+            loss = rows.sum() / int((target != 3).sum()) if reduction == "mean" else rows.sum()
+        (loss * 3.0).backward()
+        results.append((loss.detach().numpy(), tx.grad.numpy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
 def test_comparisons_argmax_and_integer_ops(rng):
     a, b = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
     for op in ("__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__"):

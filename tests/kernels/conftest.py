@@ -5,25 +5,20 @@ runs the parallel build from ``PARALLEL_MIN_WORK`` (2^18) elements. The referenc
 tests call that parallel build directly on inputs of ~40K elements instead: it is the
 same compiled function the dispatcher calls above the threshold, the inputs span
 several of the elementwise kernels' 16K-element chunks and several rows or planes
-per thread, and the module stays fast. ``sum_reduce`` is the one kernel whose Python
-wrapper changes algorithm by size (partial sums over slices of R); for it the
-threshold itself is lowered. ``test_reference_threshold.py`` also runs a few kernels
-through the dispatcher above the real threshold.
+per thread, and the module stays fast. ``sum_reduce`` has no parallel build of its own:
+it is an njit function that picks partial sums over slices of R by size (the threshold
+compiled in), so both runs call it alike; ``test_reference_threshold.py`` runs it, and
+a few other kernels, through the dispatcher above the real threshold.
 """
 import pytest
 
 import kernels.cpu as cpu
-from kernels.cpu import _compile
-from kernels.cpu import reduce as cpu_reduce
 
 
 @pytest.fixture(params=["serial", "parallel"])
-def run(request, monkeypatch):
+def run(request):
     """``run(name, *args)`` calls CPU kernel ``name`` in the build of this test's run."""
     build = request.param
-    if build == "parallel":
-        monkeypatch.setattr(_compile, "PARALLEL_MIN_WORK", 1)
-        monkeypatch.setattr(cpu_reduce, "PARALLEL_MIN_WORK", 1)
 
     def call(name, *args):
         fn = getattr(cpu, name)

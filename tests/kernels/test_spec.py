@@ -55,3 +55,5 @@ def test_written_arguments_name_every_kernels_output():
     for name, args in KERNELS.items():
         if name not in allocators:
             assert args[0] in WRITTEN, f"{name}'s first argument {args[0]} is an output"
+    # an optional output after the scalars
+    assert "total" in WRITTEN and "total" in KERNELS["cross_entropy"]
