@@ -44,20 +44,27 @@ def cpu_kernel(size_arg=0, fastmath=False, parallel_min=None):
         serial = njit(cache=True, fastmath=fastmath, error_model="numpy")(serial_fn)
 
         threshold = PARALLEL_MIN_WORK if parallel_min is None else parallel_min
-
-        @functools.wraps(fn)
-        def dispatch(*args):
-            if args[size_arg].size >= threshold:
-                return parallel(*args)
-            return serial(*args)
-
-        def build_for(*args):
-            # fw.compile picks the build once, at record time, for a generated step to call.
-            return parallel if args[size_arg].size >= threshold else serial
-
-        dispatch.parallel = parallel
-        dispatch.serial = serial
-        dispatch.build_for = build_for
-        return dispatch
+        return dispatcher(fn, serial, parallel, size_arg, threshold)
 
     return wrap
+
+
+def dispatcher(fn, serial, parallel, size_arg, threshold):
+    """The kernel ``fn`` (its name, doc and signature) calling ``parallel`` from
+    ``threshold`` elements of argument ``size_arg``, else ``serial``; ``.serial``,
+    ``.parallel`` and ``.build_for`` give the builds to compiled code."""
+
+    @functools.wraps(fn)
+    def dispatch(*args):
+        if args[size_arg].size >= threshold:
+            return parallel(*args)
+        return serial(*args)
+
+    def build_for(*args):
+        # fw.compile picks the build once, at record time, for a generated step to call.
+        return parallel if args[size_arg].size >= threshold else serial
+
+    dispatch.parallel = parallel
+    dispatch.serial = serial
+    dispatch.build_for = build_for
+    return dispatch

@@ -100,3 +100,30 @@ def test_changed_sources_recompile_a_cached_kernel(tmp_path):
     assert run("same") == (0, 1)     # compiled and saved
     assert run("same") == (1, 0)     # loaded
     assert run("changed") == (0, 1)  # the stamp differs: compiled again
+
+
+_CROSS_ENTROPY = textwrap.dedent("""
+    import numpy as np
+    from kernels.cpu import loss
+    x = np.arange(12, dtype=np.float32).reshape(4, 3) / 7
+    rows, lse = np.empty(4, np.float32), np.empty(4)
+    total, count = np.empty(1, np.float32), np.array([4.0], np.float32)
+    loss.cross_entropy(rows, lse, x, np.array([0, 1, 2, 1]), 0.0, -100, total, count)
+    assert total[0] == np.float32(rows.astype(np.float64).sum()) / np.float32(4)
+    build = loss._cross_entropy_serial
+    print(build.stats.cache_hits.get(build.signatures[0], 0))
+""")
+
+
+def test_a_serial_build_loaded_from_the_cache_runs_in_a_fresh_process(tmp_path):
+    """A serial build must link no parallel code: one that did (cross-entropy's, calling
+    ``sum_reduce.float``) segfaulted when a fresh process, whose threading layer nothing
+    had started, loaded it from the disk cache."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    hits = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", _CROSS_ENTROPY], env=env, text=True,
+                              capture_output=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        hits.append(int(done.stdout))
+    assert hits == [0, 1]  # compiled and saved, then loaded

@@ -7,6 +7,7 @@ import framework.nn as nn
 import framework.nn.functional as F
 from framework.autograd import gradcheck
 from tests.conftest import assert_close, t64
+from loss_cases import fused_and_composed
 
 
 def ce_ref(x, t, smoothing=0.0, ignore=-100):
@@ -57,20 +58,8 @@ def test_cross_entropy_reduced_node_is_bitwise_the_composed_one(rng, reduction, 
     fw.compile runs)."""
     x = rng.standard_normal((n, c)).astype(np.float32) * 4
     target = rng.integers(0, c, n)
-    target[::5] = 3  # ignored below
-    results = []
-    for fused in (True, False):
-        tx = fw.tensor(x, requires_grad=True)
-        tt = fw.tensor(target)
-        if fused:
-            loss = F.cross_entropy(tx, tt, ignore_index=3, reduction=reduction,
-                                   label_smoothing=0.1)
-        else:
-            rows = F.cross_entropy(tx, tt, ignore_index=3, reduction="none",
-                                   label_smoothing=0.1)
-            loss = rows.sum() / int((target != 3).sum()) if reduction == "mean" else rows.sum()
-        (loss * 3.0).backward()
-        results.append((loss.detach().numpy(), tx.grad.numpy()))
+    target[::5] = 3  # ignored
+    results = fused_and_composed(x, target, reduction)
     assert results[0][0].shape == ()
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
