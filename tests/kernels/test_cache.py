@@ -87,14 +87,18 @@ _RUN = textwrap.dedent("""
 """)
 
 
-def test_changed_sources_recompile_a_cached_kernel(tmp_path):
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+def _fresh_process(script, cache_dir, *argv):
+    """``script``'s output, run in a fresh Python with Numba's cache in ``cache_dir``."""
+    done = subprocess.run([sys.executable, "-c", script, *argv], text=True,
+                          env=dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir)),
+                          capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
 
+
+def test_changed_sources_recompile_a_cached_kernel(tmp_path):
     def run(version):
-        done = subprocess.run([sys.executable, "-c", _RUN, version], env=env, text=True,
-                              capture_output=True, timeout=300)
-        assert done.returncode == 0, done.stderr
-        hits, misses = map(int, done.stdout.split())
+        hits, misses = map(int, _fresh_process(_RUN, tmp_path, version).split())
         return hits, misses
 
     assert run("same") == (0, 1)     # compiled and saved
@@ -119,11 +123,5 @@ def test_a_serial_build_loaded_from_the_cache_runs_in_a_fresh_process(tmp_path):
     """A serial build must link no parallel code: one that did (cross-entropy's, calling
     ``sum_reduce.float``) segfaulted when a fresh process, whose threading layer nothing
     had started, loaded it from the disk cache."""
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
-    hits = []
-    for _ in range(2):
-        done = subprocess.run([sys.executable, "-c", _CROSS_ENTROPY], env=env, text=True,
-                              capture_output=True, timeout=600)
-        assert done.returncode == 0, done.stderr[-2000:]
-        hits.append(int(done.stdout))
+    hits = [int(_fresh_process(_CROSS_ENTROPY, tmp_path)) for _ in range(2)]
     assert hits == [0, 1]  # compiled and saved, then loaded
