@@ -42,6 +42,12 @@ KERNELS = {
     # few columns per image: columns (N, K, L), weight (O, K), out (N, O, L)
     "conv_from_columns": ("out", "weight", "columns", "bias"),  # empty bias = none
     "conv_weight_grad_from_columns": ("grad_weight", "grad_bias", "grad_out", "columns"),
+    # conv3x3.py: 3x3, stride 1, padding 1, one group; images (N, C, H, W); planes
+    # (C, (N*(H+1) + 2)*(W+1)), zero-padded; packed (ceil(O/4), C, 36)
+    "conv3x3_planes": ("planes", "grad_bias", "x"),         # empty grad_bias = skip
+    "conv3x3_pack": ("packed", "weight", "transpose"),     # transpose: (ceil(C/4), O, 36)
+    "conv3x3": ("out", "x_planes", "packed_weight", "bias"),  # out (N, O, H, W); empty bias
+    "conv3x3_weight_grad": ("grad_weight", "grad_planes", "x_planes", "h", "w"),
     # pooling.py: images (N, C, H, W); output sizes from the output arrays
     "max_pool2d": ("out", "index", "x", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw"),
     "max_pool2d_grad": ("grad_x", "grad_out", "index"),   # index int64, -1 = none
@@ -82,6 +88,5 @@ KERNELS = {
 # update and accumulation kernels change in place. fw.compile reads this to know which
 # buffers a recorded step overwrites.
 WRITTEN = frozenset({"out", "index", "grad_a", "grad_b", "grad_x", "grad_y", "grad_bias",
-                     "grad_weight",
-                     "cols", "loss", "lse", "total", "param", "momentum_buf", "exp_avg",
-                     "exp_avg_sq", "max_exp_avg_sq"})
+                     "grad_weight", "cols", "planes", "packed", "loss", "lse", "total", "param",
+                     "momentum_buf", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"})

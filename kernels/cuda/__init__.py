@@ -15,6 +15,7 @@ if _require_cuda() == "gpu":
 
 from .conv import (col2im, conv_from_columns, conv_grad_output, conv_output,  # noqa: E402
                    conv_weight_grad_from_columns, im2col)
+from .conv3x3 import conv3x3, conv3x3_pack, conv3x3_planes, conv3x3_weight_grad  # noqa: E402
 from .pooling import (adaptive_avg_pool2d, adaptive_avg_pool2d_grad, avg_pool2d,  # noqa: E402
                    avg_pool2d_grad, max_pool2d, max_pool2d_grad)
 from .data import gather_rows, normalize_u8  # noqa: E402

@@ -96,6 +96,61 @@ def test_conv_from_columns_and_its_weight_grad(run, with_bias):
         close32(grad_b, g.astype(np.float64).sum(axis=(0, 2)), atol=1e-4)
 
 
+def _conv3x3_reference(x, w):
+    """sum over c, i, j of w[o, c, i, j] * x[n, c, h + i - 1, w + j - 1], zero padded."""
+    n, _, h, wd = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    out = np.zeros((n, w.shape[0], h, wd))
+    for i in range(3):
+        for j in range(3):
+            out += np.einsum("oc,nchw->nohw", w[:, :, i, j], xp[:, :, i:i + h, j:j + wd])
+    return out
+
+
+def test_conv3x3_kernels(run):
+    """Planes, forward, weight and input gradients: 19 images (three 8-image slices of the
+    weight gradient, the last partial), 7 output channels (a partial block of 4, an odd
+    one out of the weight gradient's pairs), 9 x 13 images (15.6K outputs a channel)."""
+    rng = np.random.default_rng(9)
+    n, c, o, h, w = 19, 6, 7, 9, 13
+    x, wt = f32(rng.standard_normal((n, c, h, w))), f32(rng.standard_normal((o, c, 3, 3)))
+    bias, g = f32(rng.standard_normal(o)), f32(rng.standard_normal((n, o, h, w)))
+    x64, w64, g64 = x.astype(np.float64), wt.astype(np.float64), g.astype(np.float64)
+    size = (n * (h + 1) + 2) * (w + 1)
+    planes = np.full((c, size), np.nan, np.float32)
+    run("conv3x3_planes", planes, np.empty(0, np.float32), x)
+    padded = np.zeros((c, n * (h + 1) + 2, w + 1), np.float32)
+    for i in range(n):
+        padded[:, i * (h + 1) + 1:(i + 1) * (h + 1), 1:] = x[i]
+    np.testing.assert_array_equal(planes, padded.reshape(c, size))
+
+    packed = np.full(((o + 3) // 4, c, 36), np.nan, np.float32)
+    run("conv3x3_pack", packed, wt, False)
+    out = np.full((n, o, h, w), np.nan, np.float32)
+    run("conv3x3", out, planes, packed, bias)
+    close32(out, _conv3x3_reference(x64, w64) + bias.astype(np.float64)[None, :, None, None],
+            atol=1e-5)
+
+    grad_planes = np.full((o, size), np.nan, np.float32)
+    grad_b = np.full(o, np.nan, np.float32)
+    run("conv3x3_planes", grad_planes, grad_b, g)
+    close32(grad_b, g64.sum(axis=(0, 2, 3)), atol=1e-4)
+    grad_w = np.full((o, c, 3, 3), np.nan, np.float32)
+    run("conv3x3_weight_grad", grad_w, grad_planes, planes, h, w)
+    xp = np.pad(x64, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    want_w = np.stack([np.stack([np.einsum("nohw,nchw->oc", g64, xp[:, :, i:i + h, j:j + w])
+                                 for j in range(3)], -1) for i in range(3)], -2)
+    close32(grad_w, want_w, atol=1e-3)
+
+    packed_t = np.full(((c + 3) // 4, o, 36), np.nan, np.float32)
+    run("conv3x3_pack", packed_t, wt, True)
+    grad_x = np.full((n, c, h, w), np.nan, np.float32)
+    run("conv3x3", grad_x, grad_planes, packed_t, np.empty(0, np.float32))
+    # the adjoint: a convolution of g with the weights transposed and flipped
+    close32(grad_x, _conv3x3_reference(g64, w64.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]),
+            atol=1e-5)
+
+
 @pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
 def test_cross_entropy_and_its_grad(run, label_smoothing):
     rng = np.random.default_rng(4)

@@ -172,6 +172,61 @@ MAX_CASES = [
 ]
 
 
+# (x shape, weight shape, padding): 3x3, stride 1, padding 1 and 2+ input channels take
+# the direct path (ops/conv3x3.py): a partial block of 4 output channels, an odd one out
+# of the weight gradient's pairs, one-pixel and one-row images, more than one 8-image
+# slice of the weight gradient's sums, and "same" padding.
+DIRECT_CASES = [
+    ((3, 5, 4, 6), (7, 5, 3, 3), 1),
+    ((1, 2, 1, 1), (1, 2, 3, 3), (1, 1)),
+    ((2, 3, 1, 5), (4, 3, 3, 3), "same"),
+    ((10, 2, 3, 2), (5, 2, 3, 3), 1),
+]
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("xs,ws,padding", DIRECT_CASES)
+def test_conv2d_direct_3x3_path(rng, monkeypatch, xs, ws, padding, bias):
+    """The direct path runs (and the column path does not), matches NumPy, and passes
+    gradcheck."""
+    from framework.autograd.ops import conv as conv_ops
+    calls = []
+    monkeypatch.setattr(conv_ops.Conv2d, "apply", lambda *a: calls.append(a))
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    tx, tw, tb = t64(x), t64(w), t64(b)
+    want = conv2d_ref(x, w, b if bias else None, (1, 1), (1, 1), (1, 1), (1, 1), 1)
+    assert_close(F.conv2d(tx, tw, tb if bias else None, padding=padding), want, rtol=1e-10,
+                 atol=1e-10)
+    args = [tx, tw] + ([tb] if bias else [])
+    assert gradcheck(lambda *a: F.conv2d(a[0], a[1], a[2] if bias else None, padding=padding),
+                     args)
+    assert not calls
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv2d_direct_and_column_paths_agree(rng, monkeypatch, dtype):
+    """Values and all three gradients, with the input needing no gradient too."""
+    from framework.autograd.ops import conv as conv_ops
+    x, w, b = (rng.standard_normal(s).astype(dtype) for s in ((9, 6, 7, 5), (10, 6, 3, 3),
+                                                                (10,)))
+    results = {}
+    for min_channels in (conv_ops.DIRECT_3X3_MIN_CHANNELS, 10 ** 9):
+        monkeypatch.setattr(conv_ops, "DIRECT_3X3_MIN_CHANNELS", min_channels)
+        for input_grad in (True, False):
+            tx = fw.tensor(x, requires_grad=input_grad)
+            tw, tb = fw.tensor(w, requires_grad=True), fw.tensor(b, requires_grad=True)
+            out = F.conv2d(tx, tw, tb, padding=1)
+            (out * out).sum().backward()
+            got = [out.detach().numpy(), tw.grad.numpy(), tb.grad.numpy()]
+            results[min_channels, input_grad] = got + ([tx.grad.numpy()] if input_grad else [])
+    tol = 1e-4 if dtype == np.float32 else 1e-11
+    for input_grad in (True, False):
+        direct = results[conv_ops.DIRECT_3X3_MIN_CHANNELS, input_grad]
+        for a, want in zip(direct, results[10 ** 9, input_grad]):
+            assert a.dtype == dtype
+            np.testing.assert_allclose(a, want, rtol=tol, atol=tol)
+
+
 @pytest.mark.parametrize("kwargs", MAX_CASES)
 def test_max_pool2d_matches_numpy_and_gradcheck(rng, kwargs):
     x = rng.standard_normal((2, 3, 7, 6))

@@ -1,0 +1,257 @@
+"""Direct 3x3 convolution, stride 1, padding 1, one group: loops over padded planes.
+
+The im2col path writes a (C*9, N*H*W) column buffer (14.4 MB for the MNIST CNN's
+second layer) and streams it through two GEMMs; its time nearly doubled when other
+work had just used the caches (bench/RESULTS.md). Here each input is copied once into
+zero-padded planes, and the loops multiply straight from them, nine shifted reads per
+output, with a block of output channels or a pair of gradients in registers.
+
+Planes: channel c of all N images is one flat row of (N*(H+1) + 2) rows of W+1. Each
+row has a zero in column 0 and x's row in columns 1..W; image n's rows start at row
+n*(H+1), which is zero, and its H rows follow; two zero rows end the plane. A zero
+column sits between neighbouring rows and a zero row between neighbouring images, each
+the padding of both its sides, so that for the taps i, j in 0..2
+
+    x[n, c, h + i - 1, w + j - 1] (0 outside the image) = planes[c, q + i*(W+1) + j],
+    q = (n*(H+1) + h)*(W+1) + w.
+
+The forward loop runs along q, 16 float32 lanes at a time, and drops the padding
+column it computes (w = W, one in W+1). The weight gradient runs along the planes of
+the output gradient, whose zeros cancel the products read across edges. The input
+gradient is the forward loop on the output gradient's planes with the weights
+transposed and flipped.
+"""
+import numpy as np
+from numba import njit, prange
+from numba.np.unsafe.ndarray import to_fixed_tuple
+
+from ..irops import cast_like, fmuladd, prefer_wide_vectors
+from ._compile import cpu_kernel
+
+# Output channels per pass over the planes: each plane read feeds BLOCK multiply-adds,
+# and the BLOCK*9 weights stay in registers (32 vector registers with AVX-512). In
+# trials on the MNIST CNN's second layer (forward, 2 threads, best of 20), 4 channels
+# ran 3.5-4.1 ms, 8 ran 4.5-5.1 and 2 (two runs of rows) 4.2-4.8; 16 did not vectorize.
+BLOCK = 4
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _taps(acc, row, q, pitch, t):
+    """acc + sum over taps (i, j) of t[3*i + j] * row[q + i*pitch + j]; unsigned
+    offsets (a negative signed index would take Numba's wraparound branch, which stops
+    vectorization)."""
+    one, two = np.uint64(1), np.uint64(2)
+    q1 = q + pitch
+    q2 = q1 + pitch
+    acc = fmuladd(t[0], row[q], acc)
+    acc = fmuladd(t[1], row[q + one], acc)
+    acc = fmuladd(t[2], row[q + two], acc)
+    acc = fmuladd(t[3], row[q1], acc)
+    acc = fmuladd(t[4], row[q1 + one], acc)
+    acc = fmuladd(t[5], row[q1 + two], acc)
+    acc = fmuladd(t[6], row[q2], acc)
+    acc = fmuladd(t[7], row[q2 + one], acc)
+    acc = fmuladd(t[8], row[q2 + two], acc)
+    return acc
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _block_pass(acc, row, start, pitch, weights):
+    """acc[k, q] += sum over taps of weights[9*k + tap] * row[start + q + tap offset],
+    for the BLOCK rows k of acc. The weights are scalars (a tuple) so that they stay in
+    registers; all loads come before all stores, or LLVM would reload the plane after
+    each store (it cannot tell that acc and the plane do not overlap)."""
+    t0 = to_fixed_tuple(weights[0:9], 9)
+    t1 = to_fixed_tuple(weights[9:18], 9)
+    t2 = to_fixed_tuple(weights[18:27], 9)
+    t3 = to_fixed_tuple(weights[27:36], 9)
+    r0, r1, r2, r3 = acc[0], acc[1], acc[2], acc[3]
+    p, s = np.uint64(pitch), np.uint64(start)
+    for q in range(np.uint64(acc.shape[1])):
+        x = s + q
+        a0 = _taps(prefer_wide_vectors(r0[q]), row, x, p, t0)
+        a1 = _taps(r1[q], row, x, p, t1)
+        a2 = _taps(r2[q], row, x, p, t2)
+        a3 = _taps(r3[q], row, x, p, t3)
+        r0[q] = a0
+        r1[q] = a1
+        r2[q] = a2
+        r3[q] = a3
+
+
+@cpu_kernel(size_arg=0, fastmath={"reassoc"})
+def conv3x3_planes(planes, grad_bias, x):
+    """planes[c] = channel c of x laid out as padded planes (module doc); grad_bias[c] =
+    sum over n, h, w of x[n, c] (skipped when empty: x is an output gradient then).
+
+    Loop nest: for c in prange(C): for n: zero row, then for h: zero, x's row.
+    Shapes: x (N, C, H, W); planes (C, (N*(H+1) + 2)*(W+1)); grad_bias (C,) or (0,).
+    """
+    N, C, H, W = x.shape
+    pitch = W + 1
+    has_bias = grad_bias.size > 0
+    for c in prange(C):
+        row = planes[c]
+        acc = 0.0
+        for n in range(N):
+            base = n * (H + 1) * pitch
+            for q in range(pitch):
+                row[base + q] = 0
+            for h in range(H):
+                r0 = base + (h + 1) * pitch
+                row[r0] = 0
+                src = x[n, c, h]
+                for w in range(W):
+                    row[r0 + 1 + w] = src[w]
+                    acc += src[w]
+        for q in range(N * (H + 1) * pitch, row.size):
+            row[q] = 0
+        if has_bias:
+            grad_bias[c] = acc
+
+
+@cpu_kernel(size_arg=0)
+def conv3x3_pack(packed, weight, transpose):
+    """packed[b, c, 9*k + 3*i + j] = weight[4*b + k, c, i, j], 0 past the last output
+    channel; with ``transpose``, weight[c, 4*b + k, 2 - i, 2 - j] (the input gradient's
+    weights: channels swapped, taps flipped).
+
+    Loop nest: for b in prange(blocks): for c, k, tap. Shapes: weight (O, C, 3, 3);
+    packed (ceil(O/4), C, 36), or (ceil(C/4), O, 36) with ``transpose``.
+    """
+    outs = weight.shape[1] if transpose else weight.shape[0]
+    blocks, inner = packed.shape[0], packed.shape[1]
+    for b in prange(blocks):
+        for c in range(inner):
+            for k in range(BLOCK):
+                o = b * BLOCK + k
+                for t in range(9):
+                    if o >= outs:
+                        packed[b, c, 9 * k + t] = 0
+                    elif transpose:
+                        packed[b, c, 9 * k + t] = weight[c, o, 2 - t // 3, 2 - t % 3]
+                    else:
+                        packed[b, c, 9 * k + t] = weight[o, c, t // 3, t % 3]
+
+
+# An output element costs C*9 multiply-adds: the pool pays from a few thousand of them.
+@cpu_kernel(size_arg=0, parallel_min=1 << 12)
+def conv3x3(out, x_planes, packed_weight, bias):
+    """out[n, o, h, w] = bias[o] + sum over c, i, j of weight[o, c, i, j] *
+    x[n, c, h + i - 1, w + j - 1] (0 outside), with x as ``x_planes`` and the weight as
+    ``packed_weight`` (``conv3x3_pack``); no bias when empty.
+
+    Loop nest: for (n, block) in prange(N * blocks): acc (4, H*(W+1)) = bias; for c:
+    acc += 36 weights x 9 shifted plane reads, vectorized along the plane; then acc's
+    rows, less the padding column, to out. Shapes: out (N, O, H, W); x_planes
+    (C, (N*(H+1) + 2)*(W+1)); packed_weight (ceil(O/4), C, 36); bias (O,) or (0,).
+    """
+    N, O, H, W = out.shape
+    C = x_planes.shape[0]
+    pitch = W + 1
+    blocks = packed_weight.shape[0]
+    if out.size == 0:
+        return
+    has_bias = bias.size > 0
+    zero = cast_like(0.0, out[0, 0, 0, 0])
+    for t in prange(N * blocks):
+        n, b = t // blocks, t % blocks
+        acc = np.empty((BLOCK, H * pitch), out.dtype)
+        for k in range(BLOCK):
+            o = b * BLOCK + k
+            v = bias[o] if has_bias and o < O else zero
+            for q in range(H * pitch):
+                acc[k, q] = v
+        start = n * (H + 1) * pitch
+        for c in range(C):
+            _block_pass(acc, x_planes[c], start, pitch, packed_weight[b, c])
+        for k in range(min(BLOCK, O - b * BLOCK)):
+            dst = out[n, b * BLOCK + k]
+            for h in range(H):
+                for w in range(W):
+                    dst[h, w] = acc[k, h * pitch + w]
+
+
+# Images per pass of the weight gradient: a pass's planes (8 images of the MNIST CNN's
+# second layer: 0.7 MB) stay in each core's L2 while the threads' output channels read
+# them; the whole batch's (2.1 MB of input planes) went out to L3 for each channel pair.
+_SLICE_IMAGES = 8
+
+
+@njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
+def _pair_sums(g0, g1, row, lo, hi, pitch):
+    """For g = g0 and g1: sum over p in [lo, hi) of g[p] * row[p - pitch - 1 + tap
+    offset], the 9 taps, in the rows' dtype (18 vector accumulators). Not inlined by
+    Numba, so that ``reassoc`` (vectorized sums) and ``contract`` (FMA) stay on this
+    loop alone."""
+    z = prefer_wide_vectors(cast_like(0.0, row[0]))
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = a8 = z
+    b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = b8 = z
+    one, two, p1 = np.uint64(1), np.uint64(2), np.uint64(pitch)
+    shift = p1 + one
+    for p in range(np.uint64(lo), np.uint64(hi)):
+        u, v = g0[p], g1[p]
+        x0 = p - shift
+        x1 = x0 + p1
+        x2 = x1 + p1
+        v0, v1, v2 = row[x0], row[x0 + one], row[x0 + two]
+        v3, v4, v5 = row[x1], row[x1 + one], row[x1 + two]
+        v6, v7, v8 = row[x2], row[x2 + one], row[x2 + two]
+        a0 += u * v0
+        a1 += u * v1
+        a2 += u * v2
+        a3 += u * v3
+        a4 += u * v4
+        a5 += u * v5
+        a6 += u * v6
+        a7 += u * v7
+        a8 += u * v8
+        b0 += v * v0
+        b1 += v * v1
+        b2 += v * v2
+        b3 += v * v3
+        b4 += v * v4
+        b5 += v * v5
+        b6 += v * v6
+        b7 += v * v7
+        b8 += v * v8
+    return (a0, a1, a2, a3, a4, a5, a6, a7, a8), (b0, b1, b2, b3, b4, b5, b6, b7, b8)
+
+
+@cpu_kernel(size_arg=2, parallel_min=1 << 14)
+def conv3x3_weight_grad(grad_weight, grad_planes, x_planes, h, w):
+    """grad_weight[o, c, i, j] = sum over n, y, x of grad_out[n, o, y, x] *
+    x[n, c, y + i - 1, x + j - 1] (0 outside), with grad_out as ``grad_planes`` and x
+    as ``x_planes`` (``conv3x3_planes`` of images h x w).
+
+    Loop nest: for each slice of 8 images: for output channel pairs in prange: for c:
+    18 dot products along the slice's planes (in the dtype), added to float64 sums.
+    Each sum takes the slices in order, so the result does not depend on the number of
+    threads. Shapes: grad_weight (O, C, 3, 3); grad_planes (O, L); x_planes (C, L);
+    L = (N*(h+1) + 2)*(w+1).
+    """
+    O, C = grad_weight.shape[0], grad_weight.shape[1]
+    pitch = w + 1
+    per_image = (h + 1) * pitch
+    N = (x_planes.shape[1] // pitch - 2) // (h + 1)
+    sums = np.zeros((O, C, 9))
+    for n0 in range(0, N, _SLICE_IMAGES):
+        n1 = min(N, n0 + _SLICE_IMAGES)
+        # from the slice's first gradient entry to just past its last
+        lo = n0 * per_image + pitch + 1
+        hi = (n1 - 1) * per_image + h * pitch + w + 1
+        for pair in prange((O + 1) // 2):
+            o = 2 * pair
+            o1 = min(o + 1, O - 1)
+            for c in range(C):
+                a, b = _pair_sums(grad_planes[o], grad_planes[o1], x_planes[c], lo, hi,
+                                  pitch)
+                for t in range(9):
+                    sums[o, c, t] += a[t]
+                if o1 != o:
+                    for t in range(9):
+                        sums[o1, c, t] += b[t]
+    for o in range(O):
+        for c in range(C):
+            for t in range(9):
+                grad_weight[o, c, t // 3, t % 3] = sums[o, c, t]
