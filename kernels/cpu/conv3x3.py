@@ -56,9 +56,9 @@ def _taps(acc, row, q, pitch, t):
 
 
 @njit(inline="always", cache=True, error_model="numpy")
-def _block_pass(acc, row, start, pitch, weights):
+def _block_pass(acc, length, row, start, pitch, weights):
     """acc[k, q] += sum over taps of weights[9*k + tap] * row[start + q + tap offset],
-    for the BLOCK rows k of acc. The weights are scalars (a tuple) so that they stay in
+    for the BLOCK rows k of acc and q < length. The weights are scalars (a tuple) so that they stay in
     registers; all loads come before all stores, or LLVM would reload the plane after
     each store (it cannot tell that acc and the plane do not overlap)."""
     t0 = to_fixed_tuple(weights[0:9], 9)
@@ -67,7 +67,7 @@ def _block_pass(acc, row, start, pitch, weights):
     t3 = to_fixed_tuple(weights[27:36], 9)
     r0, r1, r2, r3 = acc[0], acc[1], acc[2], acc[3]
     p, s = np.uint64(pitch), np.uint64(start)
-    for q in range(np.uint64(acc.shape[1])):
+    for q in range(np.uint64(length)):
         x = s + q
         a0 = _taps(prefer_wide_vectors(r0[q]), row, x, p, t0)
         a1 = _taps(r1[q], row, x, p, t1)
@@ -134,6 +134,19 @@ def conv3x3_pack(packed, weight, transpose):
                         packed[b, c, 9 * k + t] = weight[o, c, t // 3, t % 3]
 
 
+@njit(inline="always", cache=True, error_model="numpy")
+def _aligned_rows(rows, length, like):
+    """An uninitialized array of ``rows`` rows of at least ``length`` entries, of like's
+    dtype, each row starting on a 64-byte boundary: the accumulators' vector loads and
+    stores then never straddle two cache lines (the MNIST CNN's second layer's forward
+    ran 9-12% faster than with np.empty's rows)."""
+    lanes = 64 // like.itemsize
+    stride = (length + lanes - 1) // lanes * lanes
+    buf = np.empty(rows * stride + lanes, like.dtype)
+    skip = (lanes - (buf.ctypes.data // like.itemsize) % lanes) % lanes
+    return buf[skip:skip + rows * stride].reshape(rows, stride)
+
+
 # An output element costs C*9 multiply-adds: the pool pays from a few thousand of them.
 @cpu_kernel(size_arg=0, parallel_min=1 << 12)
 def conv3x3(out, x_planes, packed_weight, bias):
@@ -156,7 +169,7 @@ def conv3x3(out, x_planes, packed_weight, bias):
     zero = cast_like(0.0, out[0, 0, 0, 0])
     for t in prange(N * blocks):
         n, b = t // blocks, t % blocks
-        acc = np.empty((BLOCK, H * pitch), out.dtype)
+        acc = _aligned_rows(BLOCK, H * pitch, out)
         for k in range(BLOCK):
             o = b * BLOCK + k
             v = bias[o] if has_bias and o < O else zero
@@ -164,7 +177,7 @@ def conv3x3(out, x_planes, packed_weight, bias):
                 acc[k, q] = v
         start = n * (H + 1) * pitch
         for c in range(C):
-            _block_pass(acc, x_planes[c], start, pitch, packed_weight[b, c])
+            _block_pass(acc, H * pitch, x_planes[c], start, pitch, packed_weight[b, c])
         for k in range(min(BLOCK, O - b * BLOCK)):
             dst = out[n, b * BLOCK + k]
             for h in range(H):
