@@ -11,8 +11,8 @@ import numpy as np
 
 from kernels import opcodes as op
 
-from ..autograd.ops import (conv, elementwise, matmul, movement, padding, pooling, reduce,
-                            softmax)
+from ..autograd.ops import (conv, conv3x3, elementwise, matmul, movement, padding, pooling,
+                            reduce, softmax)
 from ..tensor import Assign
 
 _BINARY = {op.ADD: "Add", op.SUB: "Sub", op.MUL: "Mul", op.DIV: "Div", op.POW: "Pow",
@@ -206,6 +206,12 @@ def _conv2d(g, args, outs):
            dilations=[dh, dw], group=x.shape[1] // weight.shape[1], pads=[ph, pw] + ends)
 
 
+def _conv3x3(g, args, outs):
+    """Conv3x3.apply(x, weight, bias): conv2d's direct path, 3x3, stride 1, padding 1."""
+    x, weight, bias = args
+    _conv2d(g, [x, weight, bias, (1, 1, 1, 1, 1, 1), tuple(x.shape[2:])], outs)
+
+
 def _end_pad(size, k, stride, begin, dilation, out):
     """The bottom/right padding that gives ``out`` outputs: the begin padding unless the
     output asks for more (PyTorch's "same" puts an odd pixel at the end)."""
@@ -305,7 +311,7 @@ EMITTERS = {
     movement.ToDevice: _identity, Assign: _assign,
     reduce.Sum: _sum, reduce.Extremum: _extremum,
     softmax.Softmax: _softmax, softmax.LogSumExp: _logsumexp,
-    conv.Conv2d: _conv2d, pooling.MaxPool2d: _max_pool2d,
+    conv.Conv2d: _conv2d, conv3x3.Conv3x3: _conv3x3, pooling.MaxPool2d: _max_pool2d,
     pooling.AvgPool2d: _avg_pool2d, pooling.AdaptiveAvgPool2d: _adaptive_avg_pool2d,
     padding.Pad: _pad,
 }
