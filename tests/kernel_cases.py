@@ -12,12 +12,18 @@ def _r(rng, *shape):
 _I64 = np.int64
 
 
+def _nan(*shape):
+    return np.full(shape, np.nan)
+
+
 def _planes(rng, n, c, h, w):
     """Random images as conv3x3's zero-padded planes (C, (N*(H+1) + 2)*(W+1))."""
     planes = np.zeros((c, n * (h + 1) + 2, w + 1))
     for i in range(n):
         planes[:, i * (h + 1) + 1:(i + 1) * (h + 1), 1:] = rng.standard_normal((c, h, w))
     return planes.reshape(c, -1)
+
+
 CASES = {
     "binary": lambda g: [np.zeros((2, 3, 5, 7)), _r(g, 2, 1, 5, 7), _r(g, 1, 3, 1, 7), 2],
     "compare": lambda g: [np.zeros((2, 3, 5, 7), bool), _r(g, 2, 1, 5, 7), _r(g, 1, 3, 1, 7), 18],
@@ -55,14 +61,15 @@ CASES = {
                                     _r(g, 5)],
     "conv_weight_grad_from_columns": lambda g: [np.zeros((5, 9)), np.zeros(5),
                                                 _r(g, 3, 5, 37), _r(g, 3, 9, 37)],
-    # 3 images of 4 x 6: planes of (3*5 + 2)*7 = 119; 7 output channels (a partial block
-    # of 4, an odd one out of the weight gradient's pairs); the weight gradient's
-    # planes hold zeros where the kernel conv3x3_planes leaves them
-    "conv3x3_planes": lambda g: [np.zeros((5, 119)), np.zeros(5), _r(g, 3, 5, 4, 6)],
-    "conv3x3_pack": lambda g: [np.zeros((2, 5, 36)), _r(g, 7, 5, 3, 3), False],
-    "conv3x3": lambda g: [np.zeros((3, 7, 4, 6)), _r(g, 5, 119), _r(g, 2, 5, 36), _r(g, 7)],
-    "conv3x3_weight_grad": lambda g: [np.zeros((7, 5, 3, 3)), _planes(g, 3, 7, 4, 6),
-                                      _r(g, 5, 119), 4, 6],
+    # 10 images of 4 x 6 (two of the weight gradient's 8-image slices): planes of
+    # (10*5 + 2)*7 = 364; 7 output channels (a partial block of 4, an odd one out of the
+    # weight gradient's pairs); the output gradient's planes hold zeros where
+    # conv3x3_planes writes them; outputs start as NaN, so an entry left unwritten shows
+    "conv3x3_planes": lambda g: [_nan(5, 364), _nan(5), _r(g, 10, 5, 4, 6)],
+    "conv3x3_pack": lambda g: [_nan(2, 5, 36), _r(g, 7, 5, 3, 3), False],
+    "conv3x3": lambda g: [_nan(10, 7, 4, 6), _r(g, 5, 364), _r(g, 2, 5, 36), _r(g, 7)],
+    "conv3x3_weight_grad": lambda g: [_nan(7, 5, 3, 3), _planes(g, 10, 7, 4, 6),
+                                      _r(g, 5, 364), 4, 6],
     # the same window geometry as im2col, and a window partly in the padding
     "max_pool2d": lambda g: [np.zeros((2, 3, 4, 6)), np.zeros((2, 3, 4, 6), _I64),
                              _r(g, 2, 3, 7, 6), 3, 2, 2, 1, 1, 1, 1, 2],

@@ -15,12 +15,15 @@ the padding of both its sides, so that for the taps i, j in 0..2
     x[n, c, h + i - 1, w + j - 1] (0 outside the image) = planes[c, q + i*(W+1) + j],
     q = (n*(H+1) + h)*(W+1) + w.
 
-The forward loop runs along q, 16 float32 lanes at a time, and drops the padding
-column it computes (w = W, one in W+1). The weight gradient runs along the planes of
-the output gradient, whose zeros cancel the products read across edges. The input
-gradient is the forward loop on the output gradient's planes with the weights
-transposed and flipped.
+The forward loop runs along q, a vector of lanes at a time (16 float32 with AVX-512),
+and drops the padding column it computes (w = W, one in W+1). The weight gradient runs
+along the planes of the output gradient, whose zeros cancel the products read across
+edges (for finite inputs; a non-finite value on an image's edge takes a row-by-row
+loop instead). The input gradient is the forward loop on the output gradient's planes
+with the weights transposed and flipped.
 """
+import math
+
 import numpy as np
 from numba import njit, prange
 from numba.np.unsafe.ndarray import to_fixed_tuple
@@ -81,8 +84,8 @@ def _block_pass(acc, length, row, start, pitch, weights):
 
 @cpu_kernel(size_arg=0, fastmath={"reassoc"})
 def conv3x3_planes(planes, grad_bias, x):
-    """planes[c] = channel c of x laid out as padded planes (module doc); grad_bias[c] =
-    sum over n, h, w of x[n, c] (skipped when empty: x is an output gradient then).
+    """planes[c] = channel c of x laid out as padded planes (module doc); when grad_bias
+    is not empty (x is an output gradient), grad_bias[c] = sum over n, h, w of x[n, c].
 
     Loop nest: for c in prange(C): for n: zero row, then for h: zero, x's row.
     Shapes: x (N, C, H, W); planes (C, (N*(H+1) + 2)*(W+1)); grad_bias (C,) or (0,).
@@ -187,7 +190,7 @@ def conv3x3(out, x_planes, packed_weight, bias):
 
 # Images per pass of the weight gradient: a pass's planes (8 images of the MNIST CNN's
 # second layer: 0.7 MB) stay in each core's L2 while the threads' output channels read
-# them; the whole batch's (2.1 MB of input planes) went out to L3 for each channel pair.
+# them; the whole batch's (1.85 MB of input planes) went out to L3 for each channel pair.
 _SLICE_IMAGES = 8
 
 
@@ -231,6 +234,45 @@ def _pair_sums(g0, g1, row, lo, hi, pitch):
     return (a0, a1, a2, a3, a4, a5, a6, a7, a8), (b0, b1, b2, b3, b4, b5, b6, b7, b8)
 
 
+@njit(cache=True, error_model="numpy")
+def _edges_finite(x_planes, n0, n1, h, w):
+    """Whether every input entry on an edge (first or last row or column) of images
+    [n0, n1) is finite. ``_pair_sums`` multiplies those entries by zeros of the output
+    gradient's padding too, and 0 * inf would give NaN where PyTorch adds no product."""
+    pitch = w + 1
+    for c in range(x_planes.shape[0]):
+        row = x_planes[c]
+        for n in range(n0, n1):
+            for y in range(h):
+                r0 = (n * (h + 1) + y + 1) * pitch + 1
+                step = 1 if y == 0 or y == h - 1 else max(1, w - 1)
+                for q in range(r0, r0 + w, step):
+                    if not math.isfinite(row[q]):
+                        return False
+    return True
+
+
+@njit(cache=True, error_model="numpy")
+def _pair_sums_by_rows(g0, g1, row, n0, n1, h, w):
+    """``_pair_sums`` over the output gradient's entries of images [n0, n1) only, row by
+    row (slow: rows of w entries): for inputs with a non-finite value on an edge."""
+    pitch = w + 1
+    a, b = _pair_sums(g0, g1, row, 0, 0, pitch)
+    for n in range(n0, n1):
+        for y in range(h):
+            lo = (n * (h + 1) + y + 1) * pitch + 1
+            ra, rb = _pair_sums(g0, g1, row, lo, lo + w, pitch)
+            a = _add9(a, ra)
+            b = _add9(b, rb)
+    return a, b
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _add9(u, v):
+    return (u[0] + v[0], u[1] + v[1], u[2] + v[2], u[3] + v[3], u[4] + v[4], u[5] + v[5],
+            u[6] + v[6], u[7] + v[7], u[8] + v[8])
+
+
 @cpu_kernel(size_arg=2, parallel_min=1 << 14)
 def conv3x3_weight_grad(grad_weight, grad_planes, x_planes, h, w):
     """grad_weight[o, c, i, j] = sum over n, y, x of grad_out[n, o, y, x] *
@@ -238,9 +280,10 @@ def conv3x3_weight_grad(grad_weight, grad_planes, x_planes, h, w):
     as ``x_planes`` (``conv3x3_planes`` of images h x w).
 
     Loop nest: for each slice of 8 images: for output channel pairs in prange: for c:
-    18 dot products along the slice's planes (in the dtype), added to float64 sums.
-    Each sum takes the slices in order, so the result does not depend on the number of
-    threads. Shapes: grad_weight (O, C, 3, 3); grad_planes (O, L); x_planes (C, L);
+    18 dot products along the slice's planes (in the dtype), added to float64 sums;
+    row by row over the gradient's entries alone where an input on an image's edge is
+    not finite. Each sum takes the slices in order, so the result does not depend on
+    the number of threads. Shapes: grad_weight (O, C, 3, 3); grad_planes (O, L); x_planes (C, L);
     L = (N*(h+1) + 2)*(w+1).
     """
     O, C = grad_weight.shape[0], grad_weight.shape[1]
@@ -253,12 +296,17 @@ def conv3x3_weight_grad(grad_weight, grad_planes, x_planes, h, w):
         # from the slice's first gradient entry to just past its last
         lo = n0 * per_image + pitch + 1
         hi = (n1 - 1) * per_image + h * pitch + w + 1
+        by_rows = not _edges_finite(x_planes, n0, n1, h, w)
         for pair in prange((O + 1) // 2):
             o = 2 * pair
             o1 = min(o + 1, O - 1)
             for c in range(C):
-                a, b = _pair_sums(grad_planes[o], grad_planes[o1], x_planes[c], lo, hi,
-                                  pitch)
+                if by_rows:
+                    a, b = _pair_sums_by_rows(grad_planes[o], grad_planes[o1], x_planes[c],
+                                              n0, n1, h, w)
+                else:
+                    a, b = _pair_sums(grad_planes[o], grad_planes[o1], x_planes[c], lo, hi,
+                                      pitch)
                 for t in range(9):
                     sums[o, c, t] += a[t]
                 if o1 != o:

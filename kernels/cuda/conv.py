@@ -135,7 +135,7 @@ def conv_grad_output(grad_y, grad_bias, grad_out, threads=DEFAULT_THREADS):
     empty). Shapes: grad_y (O, N, L); grad_out (N, O, L); grad_bias (O,) or (0,).
     A thread per grad_y element; a block per channel sums the bias gradient."""
     launch(_transpose_nol, grad_y.size, threads, grad_y, grad_out)
-    if grad_bias.size > 0 and grad_out.size > 0:
+    if grad_bias.size > 0:  # an empty batch too: its bias gradient is 0
         if not 0 < threads <= MAX_THREADS:
             raise ValueError(f"threads per block must be in [1, {MAX_THREADS}], got {threads}")
         run(_bias_grad, min(grad_bias.size, MAX_BLOCKS), tree_threads(threads),

@@ -33,7 +33,7 @@ def conv3x3_planes(planes, grad_bias, x, threads=DEFAULT_THREADS):
     (C, (N*(H+1) + 2)*(W+1)); grad_bias (C,) or (0,). A thread per plane entry; a block
     per channel sums the bias gradient."""
     launch(_planes, planes.size, threads, planes, x)
-    if grad_bias.size > 0 and x.size > 0:
+    if grad_bias.size > 0:  # an empty batch too: its bias gradient is 0
         if not 0 < threads <= MAX_THREADS:
             raise ValueError(f"threads per block must be in [1, {MAX_THREADS}], got {threads}")
         n, c = x.shape[0], x.shape[1]

@@ -47,8 +47,12 @@ OPS = {
     "conv2d": ([(2, 3, 7, 7), (4, 3, 3, 3), (4,)],
                lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1)),
     "conv2d_wide": ([(2, 4, 6, 5), (3, 4, 3, 3)], lambda x, w: F.conv2d(x, w, padding=(1, 0))),
-    "conv2d_direct_3x3": ([(3, 5, 4, 6), (7, 5, 3, 3), (7,)],
-                          lambda x, w, b: F.conv2d(x, w, b, padding=1)),
+    # an empty batch: zero weight and bias gradients (CUDA once left the bias's unwritten)
+    "conv2d_empty_batch": ([(0, 3, 4, 5), (4, 3, 3, 3), (4,)],
+                           lambda x, w, b: F.conv2d(x, w, b, padding=1)),
+    # the CPU's direct 3x3 path against CUDA's columns and GEMMs
+    "conv2d_3x3_padding_1": ([(3, 5, 4, 6), (7, 5, 3, 3), (7,)],
+                             lambda x, w, b: F.conv2d(x, w, b, padding=1)),
     "conv2d_groups_dilation": ([(2, 4, 7, 6), (6, 2, 3, 2), (6,)],
                                lambda x, w, b: F.conv2d(x, w, b, (2, 1), (1, 2), (1, 2), 2)),
     "conv2d_depthwise_same": ([(1, 3, 5, 6), (3, 1, 2, 3)],

@@ -118,6 +118,9 @@ CONV_CASES = [
     ((1, 2, 3, 3), (2, 2, 1, 1), dict(stride=3, padding=(2, 1)), (2, 1), (2, 1)),
     # 36 columns per image: the whole-batch GEMM path with one group
     ((2, 4, 5, 4), (3, 4, 3, 3), dict(padding=(1, 0), stride=(1, 2)), (1, 0), (1, 0)),
+    # 27 columns per image: a GEMM per image (the first case, with padding 1 all round,
+    # takes the direct 3x3 path: DIRECT_CASES below)
+    ((2, 3, 5, 5), (4, 3, 3, 3), dict(padding=(1, 2)), (1, 2), (1, 2)),
 ]
 
 
@@ -203,28 +206,63 @@ def test_conv2d_direct_3x3_path(rng, monkeypatch, xs, ws, padding, bias):
     assert not calls
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_conv2d_direct_and_column_paths_agree(rng, monkeypatch, dtype):
-    """Values and all three gradients, with the input needing no gradient too."""
+def _direct_and_column_results(monkeypatch, x, w, b, grads,
+                               loss=lambda out: (out * out).sum()):
+    """{path: [output, then the gradients of the (input, weight, bias) flagged in grads]}
+    of ``loss`` of conv2d with padding 1, by the direct path and by the column path."""
     from framework.autograd.ops import conv as conv_ops
+    results = {}
+    for path, min_channels in (("direct", conv_ops.DIRECT_3X3_MIN_CHANNELS),
+                               ("columns", 10 ** 9)):
+        monkeypatch.setattr(conv_ops, "DIRECT_3X3_MIN_CHANNELS", min_channels)
+        ts = [fw.tensor(a, requires_grad=g) for a, g in zip((x, w, b), grads)]
+        out = F.conv2d(*ts, padding=1)
+        loss(out).backward()
+        results[path] = [out.detach().numpy()] + [t.grad.numpy() for t, g in zip(ts, grads)
+                                                  if g]
+    return results
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("grads", [(True, True, True), (False, True, True),
+                                   (True, False, False)])
+def test_conv2d_direct_and_column_paths_agree(rng, monkeypatch, dtype, grads):
+    """Values and gradients, with the input (or the weight and bias) needing none."""
     x, w, b = (rng.standard_normal(s).astype(dtype) for s in ((9, 6, 7, 5), (10, 6, 3, 3),
                                                                 (10,)))
-    results = {}
-    for min_channels in (conv_ops.DIRECT_3X3_MIN_CHANNELS, 10 ** 9):
-        monkeypatch.setattr(conv_ops, "DIRECT_3X3_MIN_CHANNELS", min_channels)
-        for input_grad in (True, False):
-            tx = fw.tensor(x, requires_grad=input_grad)
-            tw, tb = fw.tensor(w, requires_grad=True), fw.tensor(b, requires_grad=True)
-            out = F.conv2d(tx, tw, tb, padding=1)
-            (out * out).sum().backward()
-            got = [out.detach().numpy(), tw.grad.numpy(), tb.grad.numpy()]
-            results[min_channels, input_grad] = got + ([tx.grad.numpy()] if input_grad else [])
+    results = _direct_and_column_results(monkeypatch, x, w, b, grads)
     tol = 1e-4 if dtype == np.float32 else 1e-11
-    for input_grad in (True, False):
-        direct = results[conv_ops.DIRECT_3X3_MIN_CHANNELS, input_grad]
-        for a, want in zip(direct, results[10 ** 9, input_grad]):
-            assert a.dtype == dtype
-            np.testing.assert_allclose(a, want, rtol=tol, atol=tol)
+    assert len(results["direct"]) == 1 + sum(grads)
+    for a, want in zip(results["direct"], results["columns"]):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, want, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("value", [np.inf, np.nan])
+@pytest.mark.parametrize("where", [(0, 0, 0, 0), (1, 2, 3, 4), (0, 1, 2, 0), (1, 0, 4, 2),
+                                   (0, 1, 2, 2)])
+def test_conv2d_direct_path_non_finite_inputs(rng, monkeypatch, value, where):
+    """A non-finite input spreads to the outputs and gradients PyTorch's products reach,
+    no further: on an image's corner or edge (the weight gradient's sweep would multiply
+    it by the output gradient's zero padding) as inside it. The loss is a plain sum, so
+    that the output gradient stays finite."""
+    x, w, b = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3)), \
+        rng.standard_normal(4)
+    x[where] = value
+    results = _direct_and_column_results(monkeypatch, x, w, b, (True, True, True),
+                                         loss=lambda out: out.sum())
+    for a, want in zip(results["direct"], results["columns"]):
+        np.testing.assert_array_equal(np.isfinite(a), np.isfinite(want))
+        np.testing.assert_allclose(a, want, rtol=1e-11, atol=1e-11)
+
+
+def test_conv2d_direct_path_empty_batch(rng):
+    tw, tb = t64(rng.standard_normal((4, 3, 3, 3))), t64(rng.standard_normal(4))
+    out = F.conv2d(fw.zeros((0, 3, 4, 5), dtype=fw.float64), tw, tb, padding=1)
+    assert out.shape == (0, 4, 4, 5)
+    out.sum().backward()
+    np.testing.assert_array_equal(tw.grad.numpy(), 0)
+    np.testing.assert_array_equal(tb.grad.numpy(), 0)
 
 
 @pytest.mark.parametrize("kwargs", MAX_CASES)

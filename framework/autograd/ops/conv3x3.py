@@ -26,8 +26,8 @@ def fits(kernel, stride, padding_lo, padding_hi, dilation, groups):
 
 
 class Conv3x3(Function):
-    """out[n, o] = sum over channels c and taps (i, j) of w[o, c, i, j] *
-    x[n, c, h + i - 1, w + j - 1] (zero padding), + b[o]."""
+    """out[n, o, y, x] = sum over channels c and taps (i, j) of weight[o, c, i, j] *
+    input[n, c, y + i - 1, x + j - 1] (zero padding), + bias[o]."""
 
     @staticmethod
     def forward(ctx, x, weight, bias):
