@@ -77,15 +77,58 @@ def _softmax_line(os, xs, log_output):
             os[r] = os[r] * inv
 
 
+# Rows shorter than a vector of float32 lanes leave each row's loops to their scalar
+# remainders: softmax over (64, 10) took 6.0 us against 1.5 us for one row of 640. Such
+# rows (B == 1) go in chunks whose exp and final passes run as flat loops.
+SHORT_ROW = 16
+_CHUNK_ROWS = 1024
+
+
+@inline
+def _softmax_rows(os, xs, R, log_output):
+    """``_softmax_line`` on each R-long row of the flat os/xs, with the same arithmetic:
+    each row's scalars (its max, then 1/sum or its logsumexp, in float64) are spread
+    over its entries so that the elementwise passes vectorize across rows."""
+    shift = np.empty(xs.size)
+    for lo in range(0, xs.size, R):
+        m = line_max(xs[lo:lo + R])
+        m = m if m != -math.inf else np.float32(0.0)
+        for r in range(lo, lo + R):
+            shift[r] = m
+    for i in range(xs.size):
+        os[i] = vexp(xs[i] - cast_like(shift[i], xs[i]))
+    for lo in range(0, xs.size, R):
+        s = line_sum(os[lo:lo + R])
+        if log_output:
+            v = cast_like(shift[lo], xs[lo]) + vlog(s)
+        else:
+            v = 1.0 / s if s > 0 else math.nan
+        for r in range(lo, lo + R):
+            shift[r] = v
+    if log_output:
+        for i in range(xs.size):
+            os[i] = xs[i] - shift[i]
+    else:
+        for i in range(xs.size):
+            os[i] = os[i] * shift[i]
+
+
 @cpu_kernel(size_arg=1, parallel_min=PARALLEL_MIN_EXP)
 def softmax(out, x, log_output):
     """out = softmax(x) (or log_softmax when ``log_output``) along R.
 
     Loop nest: for (a, b) in prange(A*B): max over r; exp and sum over r; write r.
+    Rows shorter than SHORT_ROW (B == 1): for chunks of rows in prange: flat passes.
     Shapes: out, x (A, R, B).
     """
     A, R, B = x.shape
     if R == 0:
+        return
+    if B == 1 and R < SHORT_ROW:
+        xf, of = x.reshape(-1), out.reshape(-1)
+        for t in prange((A + _CHUNK_ROWS - 1) // _CHUNK_ROWS):
+            lo, hi = t * _CHUNK_ROWS * R, min(A, (t + 1) * _CHUNK_ROWS) * R
+            _softmax_rows(of[lo:hi], xf[lo:hi], R, log_output)
         return
     x2, out2 = x.reshape(A, R * B), out.reshape(A, R * B)
     for t in prange(A * B):
@@ -108,15 +151,42 @@ def _softmax_grad_line(gx, g, y, log_output):
             gx[r] = y[r] * (g[r] - s)
 
 
+@inline
+def _softmax_grad_rows(gx, g, y, R, log_output):
+    """``_softmax_grad_line`` on each R-long row of the flat arrays, with the same
+    arithmetic; each row's sum spread over its entries, as in ``_softmax_rows``."""
+    shift = np.empty(y.size)
+    for lo in range(0, y.size, R):
+        if log_output:
+            s = line_sum(g[lo:lo + R])
+        else:
+            s = line_dot(g[lo:lo + R], y[lo:lo + R])
+        for r in range(lo, lo + R):
+            shift[r] = s
+    if log_output:
+        for i in range(y.size):
+            gx[i] = g[i] - vexp(y[i] - np.float32(0.0)) * shift[i]
+    else:
+        for i in range(y.size):
+            gx[i] = y[i] * (g[i] - shift[i])
+
+
 @cpu_kernel(size_arg=1, parallel_min=PARALLEL_MIN_EXP)
 def softmax_grad(grad_x, grad_out, out, log_output):
     """Backward of ``softmax`` from its output y.
 
     softmax: grad_x = y * (g - sum_r g*y); log_softmax: grad_x = g - exp(y) * sum_r g.
-    Loop nest: for (a, b) in prange(A*B): reduce over r; write r. Shapes all (A, R, B).
+    Loop nest: for (a, b) in prange(A*B): reduce over r; write r. Rows shorter than
+    SHORT_ROW (B == 1): chunks of rows in prange, flat passes. Shapes all (A, R, B).
     """
     A, R, B = out.shape
     if R == 0:
+        return
+    if B == 1 and R < SHORT_ROW:
+        gxf, gf, yf = grad_x.reshape(-1), grad_out.reshape(-1), out.reshape(-1)
+        for t in prange((A + _CHUNK_ROWS - 1) // _CHUNK_ROWS):
+            lo, hi = t * _CHUNK_ROWS * R, min(A, (t + 1) * _CHUNK_ROWS) * R
+            _softmax_grad_rows(gxf[lo:hi], gf[lo:hi], yf[lo:hi], R, log_output)
         return
     gx2, g2, y2 = grad_x.reshape(A, R * B), grad_out.reshape(A, R * B), out.reshape(A, R * B)
     for t in prange(A * B):

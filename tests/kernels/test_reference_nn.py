@@ -58,6 +58,33 @@ def test_softmax_and_its_grad(run, log_output):
     close32(grad, want, atol=1e-5)
 
 
+@pytest.mark.parametrize("log_output", [False, True])
+@pytest.mark.parametrize("rows,length", [(2500, 10), (7, 1), (30, 15)])
+def test_softmax_and_its_grad_on_short_rows(run, log_output, rows, length):
+    """Rows shorter than a vector go in chunks of 1024 rows (2500: two full, one
+    partial); a row of -inf, one with +inf and one with NaN come out NaN, as PyTorch's."""
+    rng = np.random.default_rng(4)
+    x = f32(rng.standard_normal((rows, length, 1)) * 4)
+    special = min(rows, 3)
+    x[0] = -np.inf
+    if special == 3:
+        x[1, 0], x[2, -1] = np.inf, np.nan
+    out = np.empty_like(x)
+    run("softmax", out, x, log_output)
+    assert np.isnan(out[:special]).all()
+    close32(out[special:], _softmax64(x[special:].astype(np.float64), log_output))
+
+    y, g = out[special:].astype(np.float64), f32(rng.standard_normal(x.shape))
+    g64 = g[special:].astype(np.float64)
+    if log_output:
+        want = g64 - np.exp(y) * g64.sum(axis=1, keepdims=True)
+    else:
+        want = y * (g64 - (g64 * y).sum(axis=1, keepdims=True))
+    grad = np.empty_like(x)
+    run("softmax_grad", grad, g, out, log_output)
+    close32(grad[special:], want, atol=1e-5)
+
+
 def test_logsumexp_and_its_grad(run):
     rng = np.random.default_rng(3)
     x = f32(rng.standard_normal(ARB) * 4 + 30)  # large values: the max must come out first
@@ -110,7 +137,7 @@ def _conv3x3_reference(x, w):
 def test_conv3x3_kernels(run):
     """Planes, forward, weight and input gradients: 19 images (three 8-image slices of the
     weight gradient, the last partial), 7 output channels (a partial block of 4, an odd
-    one out of the weight gradient's pairs), 9 x 13 images (15.6K outputs a channel)."""
+    one out of the weight gradient's pairs), 9 x 13 images (2,223 outputs a channel)."""
     rng = np.random.default_rng(9)
     n, c, o, h, w = 19, 6, 7, 9, 13
     x, wt = f32(rng.standard_normal((n, c, h, w))), f32(rng.standard_normal((o, c, 3, 3)))
