@@ -30,6 +30,7 @@ from numba.np.unsafe.ndarray import to_fixed_tuple
 
 from ..irops import cast_like, fmuladd, prefer_wide_vectors
 from ._compile import cpu_kernel
+from .conv import _zero_run
 
 # Output channels per pass over the planes: each plane read feeds BLOCK multiply-adds,
 # and the BLOCK*9 weights stay in registers (32 vector registers with AVX-512). In
@@ -98,8 +99,7 @@ def conv3x3_planes(planes, grad_bias, x):
         acc = 0.0
         for n in range(N):
             base = n * (H + 1) * pitch
-            for q in range(pitch):
-                row[base + q] = 0
+            _zero_run(row, base, pitch)
             for h in range(H):
                 r0 = base + (h + 1) * pitch
                 row[r0] = 0
@@ -107,8 +107,7 @@ def conv3x3_planes(planes, grad_bias, x):
                 for w in range(W):
                     row[r0 + 1 + w] = src[w]
                     acc += src[w]
-        for q in range(N * (H + 1) * pitch, row.size):
-            row[q] = 0
+        _zero_run(row, N * (H + 1) * pitch, row.size - N * (H + 1) * pitch)
         if has_bias:
             grad_bias[c] = acc
 
