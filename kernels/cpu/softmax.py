@@ -67,12 +67,16 @@ def _softmax_line(os, xs, log_output):
     m = m if m != -math.inf else np.float32(0.0)
     exp_shifted(os, xs, m)
     s = line_sum(os)
+    # The final pass in the line's dtype (as PyTorch's): a float32 line times a float64
+    # scalar converted every entry to float64 and back, and took 2.5x as long.
+    # log_softmax as (x - max) - log(sum), PyTorch's order: the logsumexp rounded to
+    # the dtype as a whole would lose the digits that cancel against x.
     if log_output:
-        lse = m + vlog(s)
+        ls = cast_like(vlog(s), xs[0])
         for r in range(xs.size):
-            os[r] = xs[r] - lse
+            os[r] = (xs[r] - m) - ls
     else:
-        inv = 1.0 / s if s > 0 else math.nan
+        inv = cast_like(1.0 / s if s > 0 else math.nan, xs[0])
         for r in range(xs.size):
             os[r] = os[r] * inv
 
@@ -87,7 +91,7 @@ _CHUNK_ROWS = 1024
 @inline
 def _softmax_rows(os, xs, R, log_output):
     """``_softmax_line`` on each R-long row of the flat os/xs, with the same arithmetic:
-    each row's scalars (its max, then 1/sum or its logsumexp, in float64) are spread
+    each row's scalars (its max, then 1/sum or log(sum), in float64) are spread
     over its entries so that the elementwise passes vectorize across rows."""
     shift = np.empty(xs.size)
     for lo in range(0, xs.size, R):
@@ -97,20 +101,25 @@ def _softmax_rows(os, xs, R, log_output):
             shift[r] = m
     for i in range(xs.size):
         os[i] = vexp(xs[i] - cast_like(shift[i], xs[i]))
+    if log_output:  # (x - max) - log(sum): the max leaves shift for log(sum)
+        for i in range(xs.size):
+            xs_m = xs[i] - cast_like(shift[i], xs[i])
+            shift[i] = os[i]
+            os[i] = xs_m
     for lo in range(0, xs.size, R):
-        s = line_sum(os[lo:lo + R])
         if log_output:
-            v = cast_like(shift[lo], xs[lo]) + vlog(s)
+            v = vlog(line_sum(shift[lo:lo + R]))
         else:
+            s = line_sum(os[lo:lo + R])
             v = 1.0 / s if s > 0 else math.nan
         for r in range(lo, lo + R):
             shift[r] = v
     if log_output:
         for i in range(xs.size):
-            os[i] = xs[i] - shift[i]
+            os[i] = os[i] - cast_like(shift[i], xs[i])
     else:
         for i in range(xs.size):
-            os[i] = os[i] * shift[i]
+            os[i] = os[i] * cast_like(shift[i], xs[i])
 
 
 @cpu_kernel(size_arg=1, parallel_min=PARALLEL_MIN_EXP)
@@ -140,13 +149,14 @@ def softmax(out, x, log_output):
 
 @inline
 def _softmax_grad_line(gx, g, y, log_output):
+    # The sum in float64, the final pass in the line's dtype (see _softmax_line).
     if log_output:
-        s = line_sum(g)
+        s = cast_like(line_sum(g), y[0])
         exp_shifted(gx, y, np.float32(0.0))
         for r in range(y.size):
             gx[r] = g[r] - gx[r] * s
     else:
-        s = line_dot(g, y)
+        s = cast_like(line_dot(g, y), y[0])
         for r in range(y.size):
             gx[r] = y[r] * (g[r] - s)
 
@@ -165,10 +175,10 @@ def _softmax_grad_rows(gx, g, y, R, log_output):
             shift[r] = s
     if log_output:
         for i in range(y.size):
-            gx[i] = g[i] - vexp(y[i] - np.float32(0.0)) * shift[i]
+            gx[i] = g[i] - vexp(y[i] - np.float32(0.0)) * cast_like(shift[i], y[i])
     else:
         for i in range(y.size):
-            gx[i] = y[i] * (g[i] - shift[i])
+            gx[i] = y[i] * (g[i] - cast_like(shift[i], y[i]))
 
 
 @cpu_kernel(size_arg=1, parallel_min=PARALLEL_MIN_EXP)
