@@ -124,6 +124,19 @@ def test_softmax_stable_for_large_inputs():
     assert np.isfinite(fw.tensor([1e30, 1e30], dtype=fw.float64).logsumexp(0).item())
 
 
+@pytest.mark.parametrize("length", [5, 300])  # the short-row path and the line path
+def test_log_softmax_keeps_float32_digits_far_from_zero(length):
+    # float32 rows around +-1000: (x - max) - log(sum) keeps the digits that a logsumexp
+    # rounded to float32 first (spacing 6e-5 there) would lose
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((2, length)) + np.array([[1000.0], [-1000.0]])).astype(np.float32)
+    got = fw.tensor(x).log_softmax(-1).numpy()
+    x64 = x.astype(np.float64)
+    want = x64 - x64.max(1, keepdims=True)
+    want -= np.log(np.exp(want).sum(1, keepdims=True))
+    np.testing.assert_allclose(got, want, rtol=2e-6, atol=2e-6)
+
+
 def test_softmax_parallel_path(rng):
     a = rng.standard_normal((2100, 500)).astype(np.float32)  # above PARALLEL_MIN_WORK
     e = np.exp(a - a.max(1, keepdims=True))
