@@ -101,7 +101,9 @@ def _softmax_rows(os, xs, R, log_output):
             shift[r] = m
     for i in range(xs.size):
         os[i] = vexp(xs[i] - cast_like(shift[i], xs[i]))
-    if log_output:  # (x - max) - log(sum): the max leaves shift for log(sum)
+    # log_softmax: os takes x - max, and shift, no longer needing the max, the exps for
+    # the row sums; (x - max) - log(sum) then, as in _softmax_line.
+    if log_output:
         for i in range(xs.size):
             xs_m = xs[i] - cast_like(shift[i], xs[i])
             shift[i] = os[i]
