@@ -99,15 +99,16 @@ def _softmax_rows(os, xs, R, log_output):
         m = m if m != -math.inf else np.float32(0.0)
         for r in range(lo, lo + R):
             shift[r] = m
-    for i in range(xs.size):
-        os[i] = vexp(xs[i] - cast_like(shift[i], xs[i]))
-    # log_softmax: os takes x - max, and shift, no longer needing the max, the exps for
-    # the row sums; (x - max) - log(sum) then, as in _softmax_line.
     if log_output:
+        # os takes x - max and shift, done with the max, the exps for the row sums;
+        # (x - max) - log(sum) then, as in _softmax_line
         for i in range(xs.size):
-            xs_m = xs[i] - cast_like(shift[i], xs[i])
-            shift[i] = os[i]
-            os[i] = xs_m
+            d = xs[i] - cast_like(shift[i], xs[i])
+            os[i] = d
+            shift[i] = vexp(d)
+    else:
+        for i in range(xs.size):
+            os[i] = vexp(xs[i] - cast_like(shift[i], xs[i]))
     for lo in range(0, xs.size, R):
         if log_output:
             v = vlog(line_sum(shift[lo:lo + R]))
