@@ -136,10 +136,16 @@ def conv_grad_output(grad_y, grad_bias, grad_out, threads=DEFAULT_THREADS):
     A thread per grad_y element; a block per channel sums the bias gradient."""
     launch(_transpose_nol, grad_y.size, threads, grad_y, grad_out)
     if grad_bias.size > 0:  # an empty batch too: its bias gradient is 0
-        if not 0 < threads <= MAX_THREADS:
-            raise ValueError(f"threads per block must be in [1, {MAX_THREADS}], got {threads}")
-        run(_bias_grad, min(grad_bias.size, MAX_BLOCKS), tree_threads(threads),
-            (grad_bias, grad_out))
+        bias_grad(grad_bias, grad_out, threads)
+
+
+def bias_grad(grad_bias, grad_out, threads):
+    """grad_bias[o] = sum over n, l of grad_out[n, o, l] (0 for an empty batch); a block
+    per channel. Shapes: grad_out (N, O, L); grad_bias (O,), not empty."""
+    if not 0 < threads <= MAX_THREADS:
+        raise ValueError(f"threads per block must be in [1, {MAX_THREADS}], got {threads}")
+    run(_bias_grad, min(grad_bias.size, MAX_BLOCKS), tree_threads(threads),
+        (grad_bias, grad_out))
 
 
 @kernel

@@ -7,7 +7,7 @@ from numba import cuda, float64
 
 from ._device import block_sum
 from ._launch import DEFAULT_THREADS, MAX_BLOCKS, MAX_THREADS, launch, kernel, run, tree_threads
-from .conv import _bias_grad
+from .conv import bias_grad
 
 
 @kernel
@@ -34,11 +34,8 @@ def conv3x3_planes(planes, grad_bias, x, threads=DEFAULT_THREADS):
     per channel sums the bias gradient."""
     launch(_planes, planes.size, threads, planes, x)
     if grad_bias.size > 0:  # an empty batch too: its bias gradient is 0
-        if not 0 < threads <= MAX_THREADS:
-            raise ValueError(f"threads per block must be in [1, {MAX_THREADS}], got {threads}")
         n, c = x.shape[0], x.shape[1]
-        run(_bias_grad, min(c, MAX_BLOCKS), tree_threads(threads),
-            (grad_bias, x.reshape(n, c, x.shape[2] * x.shape[3])))
+        bias_grad(grad_bias, x.reshape(n, c, x.shape[2] * x.shape[3]), threads)
 
 
 @kernel
