@@ -69,7 +69,7 @@ CASES = {
     "conv3x3_pack": lambda g: [_nan(2, 5, 36), _r(g, 7, 5, 3, 3), False],
     "conv3x3": lambda g: [_nan(10, 7, 4, 6), _r(g, 5, 364), _r(g, 2, 5, 36), _r(g, 7)],
     "conv3x3_weight_grad": lambda g: [_nan(7, 5, 3, 3), _planes(g, 10, 7, 4, 6),
-                                      _r(g, 5, 364), 4, 6],
+                                      _r(g, 5, 364), 10, 4, 6],
     # the same window geometry as im2col, and a window partly in the padding
     "max_pool2d": lambda g: [np.zeros((2, 3, 4, 6)), np.zeros((2, 3, 4, 6), _I64),
                              _r(g, 2, 3, 7, 6), 3, 2, 2, 1, 1, 1, 1, 2],

@@ -6,20 +6,22 @@ work had just used the caches (bench/RESULTS.md). Here each input is copied once
 zero-padded planes, and the loops multiply straight from them, nine shifted reads per
 output, with a block of output channels or a pair of gradients in registers.
 
-Planes: channel c of all N images is one flat row of (N*(H+1) + 2) rows of W+1. Each
-row has a zero in column 0 and x's row in columns 1..W; image n's rows start at row
-n*(H+1), which is zero, and its H rows follow; two zero rows end the plane. A zero
+Planes: channel c of all N images is one flat row of (N*(H+1) + 2) rows of W+1 (and
+zeros to the row's end). Each row has a zero in column 0 and x's row in columns 1..W;
+image n's rows start at row n*(H+1), which is zero, and its H rows follow; two zero
+rows end the plane. A zero
 column sits between neighbouring rows and a zero row between neighbouring images, each
 the padding of both its sides, so that for the taps i, j in 0..2
 
     x[n, c, h + i - 1, w + j - 1] (0 outside the image) = planes[c, q + i*(W+1) + j],
     q = (n*(H+1) + h)*(W+1) + w.
 
-The forward loop runs along q, a vector of lanes at a time (16 float32 with AVX-512),
-and drops the padding column it computes (w = W, one in W+1). The weight gradient runs
-along the planes of the output gradient, whose zeros cancel the products read across
-edges (for finite inputs; a non-finite value on an image's edge takes a row-by-row
-loop instead). The input gradient is the forward loop on the output gradient's planes
+The forward runs along q, blocks of up to 4 vectors of lanes (16 float32 with AVX-512)
+for 4 output channels, and drops the padding column it computes (w = W, one in W+1)
+as it stores. The weight gradient runs along the planes of the output gradient, whose
+zeros cancel the products read across edges (for finite inputs; a non-finite value on
+an image's edge takes a row-by-row loop instead). Both inner blocks are LLVM IR
+(``conv3x3_blocks.py``). The input gradient is the forward on the output gradient's planes
 with the weights transposed and flipped.
 """
 import math
@@ -31,12 +33,12 @@ from numba.np.unsafe.ndarray import to_fixed_tuple
 from ..irops import cast_like, fmuladd, prefer_wide_vectors
 from ._compile import cpu_kernel
 from .conv import _zero_run
+from .conv3x3_blocks import (GRAD_ROWS, OUT_ROWS, conv3x3_grad_block, out_block_1, out_block_2,
+                             out_block_3, out_block_4)
 
-# Output channels per pass over the planes: each plane read feeds BLOCK multiply-adds,
-# and the BLOCK*9 weights stay in registers (32 vector registers with AVX-512). In
-# trials on the MNIST CNN's second layer (forward, 2 threads, best of 20), 4 channels
-# ran 3.5-4.1 ms, 8 ran 4.5-5.1 and 2 (two runs of rows) 4.2-4.8; 16 did not vectorize.
-BLOCK = 4
+# Output channels per pass over the planes: the packed weights' blocks, the out block's
+# rows (``conv3x3_blocks``), and the small-image loop's accumulator rows.
+BLOCK = OUT_ROWS
 
 
 @njit(inline="always", cache=True, error_model="numpy")
@@ -89,7 +91,7 @@ def conv3x3_planes(planes, grad_bias, x):
     is not empty (x is an output gradient), grad_bias[c] = sum over n, h, w of x[n, c].
 
     Loop nest: for c in prange(C): for n: zero row, then for h: zero, x's row.
-    Shapes: x (N, C, H, W); planes (C, (N*(H+1) + 2)*(W+1)); grad_bias (C,) or (0,).
+    Shapes: x (N, C, H, W); planes (C, >= (N*(H+1) + 2)*(W+1)); grad_bias (C,) or (0,).
     """
     N, C, H, W = x.shape
     pitch = W + 1
@@ -149,6 +151,45 @@ def _aligned_rows(rows, length, like):
     return buf[skip:skip + rows * stride].reshape(rows, stride)
 
 
+@njit(cache=True, error_model="numpy")
+def _out_vectors(h, w, lanes):
+    """How ``conv3x3`` covers an image's positions q in [0, h*(w+1)) with blocks of 1-4
+    vectors of ``lanes`` positions: as evenly as it can (14 vectors as 4, 4, 3, 3), the
+    last block ending at the last position (it may overlap the one before; its
+    positions get the same values twice). Per block: its first position, its vectors
+    and its first vector's index; per vector: the mask of its lanes on the image (not
+    the padding column), and the index in the (h*w) output plane of its first such lane
+    (where ``compress_store`` puts them). Needs h*(w+1) >= lanes."""
+    pitch = w + 1
+    total = h * pitch
+    vectors = (total + lanes - 1) // lanes
+    blocks = (vectors + 3) // 4
+    if blocks == 1 and vectors * lanes > total:
+        blocks = 2  # one block would run past the image; two overlap inside it
+    starts = np.empty(blocks, np.int64)
+    sizes = np.empty(blocks, np.int64)
+    firsts = np.empty(blocks, np.int64)
+    masks = np.empty(vectors, np.int64)
+    dests = np.empty(vectors, np.int64)
+    q, v_index = 0, 0
+    for b in range(blocks):
+        size = vectors // blocks + (1 if b < vectors % blocks else 0)
+        q0 = min(q, total - size * lanes)
+        starts[b], sizes[b], firsts[b] = q0, size, v_index
+        for j in range(size):
+            mask, dest = 0, -1
+            for lane in range(lanes):
+                p = q0 + j * lanes + lane
+                if p % pitch < w:
+                    mask |= 1 << lane
+                    if dest < 0:
+                        dest = p - p // pitch
+            masks[v_index], dests[v_index] = mask, dest
+            v_index += 1
+        q += size * lanes
+    return starts, sizes, firsts, masks, dests
+
+
 # An output element costs C*9 multiply-adds: the pool pays from a few thousand of them.
 @cpu_kernel(size_arg=0, parallel_min=1 << 12)
 def conv3x3(out, x_planes, packed_weight, bias):
@@ -156,10 +197,13 @@ def conv3x3(out, x_planes, packed_weight, bias):
     x[n, c, h + i - 1, w + j - 1] (0 outside), with x as ``x_planes`` and the weight as
     ``packed_weight`` (``conv3x3_pack``); no bias when empty.
 
-    Loop nest: for (n, block) in prange(N * blocks): acc (4, H*(W+1)) = bias; for c:
-    acc += 36 weights x 9 shifted plane reads, vectorized along the plane; then acc's
-    rows, less the padding column, to out. Shapes: out (N, O, H, W); x_planes
-    (C, (N*(H+1) + 2)*(W+1)); packed_weight (ceil(O/4), C, 36); bias (O,) or (0,).
+    Loop nest: for (n, block of 4 channels) in prange(N * blocks): for each block of 1-4
+    vectors of positions (``_out_vectors``): ``conv3x3_blocks`` out block (16
+    accumulators in registers through the sum over c and the taps, stored straight into
+    out less the padding column). Images with fewer than a vector of positions: acc
+    (4, H*(W+1)) = bias; for c: acc += 36 weights x 9 shifted plane reads; acc, less the
+    padding column, to out. Shapes: out (N, O, H, W); x_planes (C, >= (N*(H+1) +
+    2)*(W+1)); packed_weight (ceil(O/4), C, 36); bias (O,) or (0,).
     """
     N, O, H, W = out.shape
     C = x_planes.shape[0]
@@ -169,27 +213,66 @@ def conv3x3(out, x_planes, packed_weight, bias):
         return
     has_bias = bias.size > 0
     zero = cast_like(0.0, out[0, 0, 0, 0])
+    lanes = 64 // out.itemsize
+    if H * pitch < lanes:
+        for t in prange(N * blocks):
+            _small_images_block(out, x_planes, packed_weight, bias, t // blocks, t % blocks)
+        return
+    starts, sizes, firsts, masks, dests = _out_vectors(H, W, lanes)
+    rows_out = out.reshape(N * O, H * W)
     for t in prange(N * blocks):
         n, b = t // blocks, t % blocks
-        acc = _aligned_rows(BLOCK, H * pitch, out)
-        for k in range(BLOCK):
-            o = b * BLOCK + k
-            v = bias[o] if has_bias and o < O else zero
-            for q in range(H * pitch):
-                acc[k, q] = v
+        o0 = b * OUT_ROWS
+        rows = min(OUT_ROWS, O - o0)
+        b0 = bias[o0] if has_bias else zero
+        b1 = bias[o0 + 1] if has_bias and rows > 1 else zero
+        b2 = bias[o0 + 2] if has_bias and rows > 2 else zero
+        b3 = bias[o0 + 3] if has_bias and rows > 3 else zero
         start = n * (H + 1) * pitch
-        for c in range(C):
-            _block_pass(acc, H * pitch, x_planes[c], start, pitch, packed_weight[b, c])
-        for k in range(min(BLOCK, O - b * BLOCK)):
-            dst = out[n, b * BLOCK + k]
-            for h in range(H):
-                for w in range(W):
-                    dst[h, w] = acc[k, h * pitch + w]
+        weights = packed_weight[b]
+        r0 = n * O + o0
+        for i in range(starts.size):
+            q0, v0 = starts[i], firsts[i]
+            if sizes[i] == 4:
+                out_block_4(rows_out, r0, rows, b0, b1, b2, b3, weights, x_planes, start, q0,
+                            pitch, masks, dests, v0)
+            elif sizes[i] == 3:
+                out_block_3(rows_out, r0, rows, b0, b1, b2, b3, weights, x_planes, start, q0,
+                            pitch, masks, dests, v0)
+            elif sizes[i] == 2:
+                out_block_2(rows_out, r0, rows, b0, b1, b2, b3, weights, x_planes, start, q0,
+                            pitch, masks, dests, v0)
+            else:
+                out_block_1(rows_out, r0, rows, b0, b1, b2, b3, weights, x_planes, start, q0,
+                            pitch, masks, dests, v0)
 
 
-# Images per pass of the weight gradient: a pass's planes (8 images of the MNIST CNN's
-# second layer: 0.7 MB) stay in each core's L2 while the threads' output channels read
-# them; the whole batch's (1.85 MB of input planes) went out to L3 for each channel pair.
+@njit(cache=True, error_model="numpy")
+def _small_images_block(out, x_planes, packed_weight, bias, n, b):
+    """``conv3x3``'s image n, output channels 4*b.. for images with fewer positions than
+    a vector: the loop version of the out block, through an accumulator buffer."""
+    N, O, H, W = out.shape
+    pitch = W + 1
+    has_bias = bias.size > 0
+    zero = cast_like(0.0, out[0, 0, 0, 0])
+    acc = _aligned_rows(BLOCK, H * pitch, out)
+    for k in range(BLOCK):
+        o = b * BLOCK + k
+        v = bias[o] if has_bias and o < O else zero
+        for q in range(H * pitch):
+            acc[k, q] = v
+    start = n * (H + 1) * pitch
+    for c in range(x_planes.shape[0]):
+        _block_pass(acc, H * pitch, x_planes[c], start, pitch, packed_weight[b, c])
+    for k in range(min(BLOCK, O - b * BLOCK)):
+        dst = out[n, b * BLOCK + k]
+        for h in range(H):
+            for w in range(W):
+                dst[h, w] = acc[k, h * pitch + w]
+
+
+# Images per slice of ``_weight_grad_by_pairs``: a slice's planes (8 images of the MNIST
+# CNN's second layer: 0.7 MB) stay in L2 while the output channels read them.
 _SLICE_IMAGES = 8
 
 
@@ -272,23 +355,71 @@ def _add9(u, v):
             u[6] + v[6], u[7] + v[7], u[8] + v[8])
 
 
-@cpu_kernel(size_arg=2, parallel_min=1 << 14)
-def conv3x3_weight_grad(grad_weight, grad_planes, x_planes, h, w):
-    """grad_weight[o, c, i, j] = sum over n, y, x of grad_out[n, o, y, x] *
-    x[n, c, y + i - 1, x + j - 1] (0 outside), with grad_out as ``grad_planes`` and x
-    as ``x_planes`` (``conv3x3_planes`` of images h x w).
+# Vectors of positions per pass of the weight gradient's blocks: 112 (1,792 positions,
+# 8 images of the MNIST CNN's second layer) keep a pass's planes (0.7 MB for all its
+# channels) in each core's L2 while the threads' blocks read them.
+_GRAD_PASS_VECTORS = 112
 
-    Loop nest: for each slice of 8 images: for output channel pairs in prange: for c:
-    18 dot products along the slice's planes (in the dtype), added to float64 sums;
-    row by row over the gradient's entries alone where an input on an image's edge is
-    not finite. Each sum takes the slices in order, so the result does not depend on
-    the number of threads. Shapes: grad_weight (O, C, 3, 3); grad_planes (O, L); x_planes (C, L);
-    L = (N*(h+1) + 2)*(w+1).
+
+@cpu_kernel(size_arg=2, parallel_min=1 << 14)
+def conv3x3_weight_grad(grad_weight, grad_planes, x_planes, n, h, w):
+    """grad_weight[o, c, i, j] = sum over images, y, x of grad_out[., o, y, x] *
+    x[., c, y + i - 1, x + j - 1] (0 outside), with grad_out as ``grad_planes`` and x
+    as ``x_planes`` (``conv3x3_planes`` of n images h x w).
+
+    The products run along the planes from the first gradient entry to past the last:
+    the gradient's padding is zero, and cancels the products read across edges (for
+    finite inputs; a non-finite value on an image's edge takes ``_weight_grad_by_pairs``,
+    which goes row by row). Loop nest: for each pass of 112 vectors: for (3 output
+    channels, c) in prange: ``conv3x3_grad_block`` (27 vector accumulators, in the
+    dtype, kept between passes); then per weight, its lanes and the positions before
+    the first whole vector and after the last, summed in float64. Each sum takes the
+    passes in order, so the result does not depend on the number of threads. Shapes:
+    grad_weight (O, C, 3, 3); grad_planes (O, L); x_planes (C, L);
+    L >= (n*(h+1) + 2)*(w+1) (rows of a multiple of 64 bytes keep the loads aligned).
     """
+    O, C = grad_weight.shape[0], grad_weight.shape[1]
+    if not _edges_finite(x_planes, 0, n, h, w):
+        _weight_grad_by_pairs(grad_weight, grad_planes, x_planes, n, h, w)
+        return
+    pitch = w + 1
+    lanes = 64 // x_planes.itemsize
+    lo, hi = pitch + 1, n * (h + 1) * pitch  # the first gradient entry; past the last
+    first = min(hi, (lo + lanes - 1) // lanes * lanes)  # the first aligned vector
+    vectors = (hi - first) // lanes
+    rest = first + vectors * lanes
+    triples = (O + GRAD_ROWS - 1) // GRAD_ROWS
+    acc = np.zeros((triples * C, GRAD_ROWS * 9, lanes), x_planes.dtype)
+    for v0 in range(0, vectors, _GRAD_PASS_VECTORS):
+        count = min(_GRAD_PASS_VECTORS, vectors - v0)
+        for task in prange(triples * C):
+            conv3x3_grad_block(acc[task], grad_planes, GRAD_ROWS * (task // C), O - 1,
+                               x_planes[task % C], first + v0 * lanes, count, pitch)
+    for task in prange(triples * C):
+        c, row = task % C, x_planes[task % C]
+        for k in range(min(GRAD_ROWS, O - GRAD_ROWS * (task // C))):
+            o = GRAD_ROWS * (task // C) + k
+            g = grad_planes[o]
+            for t in range(9):
+                total = 0.0
+                for lane in range(lanes):
+                    total += acc[task, 9 * k + t, lane]
+                shift = (t // 3 - 1) * pitch + t % 3 - 1
+                for p in range(lo, first):
+                    total += g[p] * row[p + shift]
+                for p in range(rest, hi):
+                    total += g[p] * row[p + shift]
+                grad_weight[o, c, t // 3, t % 3] = total
+
+
+@njit(cache=True, error_model="numpy")
+def _weight_grad_by_pairs(grad_weight, grad_planes, x_planes, N, h, w):
+    """``conv3x3_weight_grad`` by pairs of output channels, 18 dot products in loops,
+    row by row over the gradient's entries alone where an input on an image's edge is
+    not finite; in slices of 8 images added to float64 sums."""
     O, C = grad_weight.shape[0], grad_weight.shape[1]
     pitch = w + 1
     per_image = (h + 1) * pitch
-    N = (x_planes.shape[1] // pitch - 2) // (h + 1)
     sums = np.zeros((O, C, 9))
     for n0 in range(0, N, _SLICE_IMAGES):
         n1 = min(N, n0 + _SLICE_IMAGES)
@@ -296,7 +427,7 @@ def conv3x3_weight_grad(grad_weight, grad_planes, x_planes, h, w):
         lo = n0 * per_image + pitch + 1
         hi = (n1 - 1) * per_image + h * pitch + w + 1
         by_rows = not _edges_finite(x_planes, n0, n1, h, w)
-        for pair in prange((O + 1) // 2):
+        for pair in range((O + 1) // 2):
             o = 2 * pair
             o1 = min(o + 1, O - 1)
             for c in range(C):

@@ -30,7 +30,7 @@ def _planes(planes, x):
 def conv3x3_planes(planes, grad_bias, x, threads=DEFAULT_THREADS):
     """planes[c] = channel c of x as zero-padded planes; grad_bias[c] = sum over n, h, w
     of x[n, c] (skipped when empty). Shapes: x (N, C, H, W); planes
-    (C, (N*(H+1) + 2)*(W+1)); grad_bias (C,) or (0,). A thread per plane entry; a block
+    (C, >= (N*(H+1) + 2)*(W+1)); grad_bias (C,) or (0,). A thread per plane entry; a block
     per channel sums the bias gradient."""
     launch(_planes, planes.size, threads, planes, x)
     if grad_bias.size > 0:  # an empty batch too: its bias gradient is 0
@@ -88,18 +88,17 @@ def conv3x3(out, x_planes, packed_weight, bias, threads=DEFAULT_THREADS):
     """out[n, o, h, w] = bias[o] + sum over c, i, j of weight[o, c, i, j] *
     x[n, c, h + i - 1, w + j - 1] (0 outside), x as ``x_planes`` and the weight as
     ``packed_weight`` (``conv3x3_pack``); no bias when empty. Shapes: out (N, O, H, W);
-    x_planes (C, (N*(H+1) + 2)*(W+1)); packed_weight (ceil(O/4), C, 36); bias (O,) or
+    x_planes (C, >= (N*(H+1) + 2)*(W+1)); packed_weight (ceil(O/4), C, 36); bias (O,) or
     (0,). A thread per output element."""
     launch(_conv3x3, out.size, threads, out, x_planes, packed_weight, bias)
 
 
 @kernel
-def _weight_grad(grad_weight, grad_planes, x_planes, h, w):
+def _weight_grad(grad_weight, grad_planes, x_planes, N, h, w):
     shared = cuda.shared.array(MAX_THREADS, float64)
     O, C = grad_weight.shape[0], grad_weight.shape[1]
     pitch = w + 1
     per_image = (h + 1) * pitch
-    N = (x_planes.shape[1] // pitch - 2) // (h + 1)
     r = cuda.blockIdx.x
     while r < grad_weight.size:  # grid-stride over blocks; uniform per block
         o, c, t = r // (C * 9), (r // 9) % C, r % 9
@@ -117,13 +116,13 @@ def _weight_grad(grad_weight, grad_planes, x_planes, h, w):
         r += cuda.gridDim.x
 
 
-def conv3x3_weight_grad(grad_weight, grad_planes, x_planes, h, w, threads=DEFAULT_THREADS):
+def conv3x3_weight_grad(grad_weight, grad_planes, x_planes, n, h, w, threads=DEFAULT_THREADS):
     """grad_weight[o, c, i, j] = sum over n, y, x of grad_out[n, o, y, x] *
     x[n, c, y + i - 1, x + j - 1] (0 outside), grad_out as ``grad_planes`` and x as
-    ``x_planes`` (images h x w). Shapes: grad_weight (O, C, 3, 3); grad_planes (O, L);
-    x_planes (C, L); L = (N*(h+1) + 2)*(w+1). A block per weight entry."""
+    ``x_planes`` (n images h x w). Shapes: grad_weight (O, C, 3, 3); grad_planes (O, L);
+    x_planes (C, L); L >= (n*(h+1) + 2)*(w+1). A block per weight entry."""
     if not 0 < threads <= MAX_THREADS:
         raise ValueError(f"threads per block must be in [1, {MAX_THREADS}], got {threads}")
     if grad_weight.size:
         run(_weight_grad, min(grad_weight.size, MAX_BLOCKS), tree_threads(threads),
-            (grad_weight, grad_planes, x_planes, h, w))
+            (grad_weight, grad_planes, x_planes, n, h, w))

@@ -163,7 +163,7 @@ def test_conv3x3_kernels(run):
     run("conv3x3_planes", grad_planes, grad_b, g)
     close32(grad_b, g64.sum(axis=(0, 2, 3)), atol=1e-4)
     grad_w = np.full((o, c, 3, 3), np.nan, np.float32)
-    run("conv3x3_weight_grad", grad_w, grad_planes, planes, h, w)
+    run("conv3x3_weight_grad", grad_w, grad_planes, planes, n, h, w)
     xp = np.pad(x64, ((0, 0), (0, 0), (1, 1), (1, 1)))
     want_w = np.stack([np.stack([np.einsum("nohw,nchw->oc", g64, xp[:, :, i:i + h, j:j + w])
                                  for j in range(3)], -1) for i in range(3)], -2)
@@ -176,6 +176,44 @@ def test_conv3x3_kernels(run):
     # the adjoint: a convolution of g with the weights transposed and flipped
     close32(grad_x, _conv3x3_reference(g64, w64.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]),
             atol=1e-5)
+
+
+# From images with fewer positions than a vector (the loop path: 1 x 1, and 2 x 4 in
+# float32) to blocks of 1-4 vectors with an overlapping last block (one block would run
+# past a 5 x 5 image in float64: two overlap) and several blocks (20 x 17).
+@pytest.mark.parametrize("h,w", [(1, 1), (2, 4), (3, 4), (5, 5), (7, 5), (14, 14), (20, 17)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("aligned", [True, False])
+def test_conv3x3_every_position_and_weight(run, h, w, dtype, aligned):
+    """The forward writes every output once with the bias and the weight gradient sums
+    every product: 5 output channels (a partial block of the forward's 4 and of the
+    weight gradient's 3), 3 images (the weight gradient's vectors start after a head and
+    end before a tail of single positions), plane rows of the framework's length (a
+    multiple of 16) or the bare length."""
+    from framework.autograd.ops.conv3x3 import planes_shape
+    rng = np.random.default_rng(h * 100 + w)
+    n, c, o = 3, 4, 5
+    x, wt = rng.standard_normal((n, c, h, w)), rng.standard_normal((o, c, 3, 3))
+    bias, g = rng.standard_normal(o), rng.standard_normal((n, o, h, w))
+    size = planes_shape(1, n, h, w)[1] if aligned else (n * (h + 1) + 2) * (w + 1)
+    planes = np.full((c, size), np.nan, dtype)
+    run("conv3x3_planes", planes, np.empty(0, dtype), x.astype(dtype))
+    packed = np.full(((o + 3) // 4, c, 36), np.nan, dtype)
+    run("conv3x3_pack", packed, wt.astype(dtype), False)
+    out = np.full((n, o, h, w), np.nan, dtype)
+    run("conv3x3", out, planes, packed, bias.astype(dtype))
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, _conv3x3_reference(x, wt) + bias[None, :, None, None],
+                               rtol=tol, atol=tol)
+
+    grad_planes = np.full((o, size), np.nan, dtype)
+    run("conv3x3_planes", grad_planes, np.empty(0, dtype), g.astype(dtype))
+    grad_w = np.full((o, c, 3, 3), np.nan, dtype)
+    run("conv3x3_weight_grad", grad_w, grad_planes, planes, n, h, w)
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    want_w = np.stack([np.stack([np.einsum("nohw,nchw->oc", g, xp[:, :, i:i + h, j:j + w])
+                                 for j in range(3)], -1) for i in range(3)], -2)
+    np.testing.assert_allclose(grad_w, want_w, rtol=tol, atol=tol * 10)
 
 
 @pytest.mark.parametrize("label_smoothing", [0.0, 0.1])

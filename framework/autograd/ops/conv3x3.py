@@ -10,8 +10,10 @@ from ..function import Function
 
 
 def planes_shape(channels, n, h, w):
-    """Shape of the padded planes of (n, channels, h, w) images (kernel ``conv3x3_planes``)."""
-    return channels, (n * (h + 1) + 2) * (w + 1)
+    """Shape of the padded planes of (n, channels, h, w) images (kernel ``conv3x3_planes``):
+    rows of a multiple of 16 entries, so that every row of a 64-byte aligned array starts
+    on a cache line (the weight gradient's vector loads then do not straddle two)."""
+    return channels, -(-(n * (h + 1) + 2) * (w + 1) // 16) * 16
 
 
 def packed_shape(outs, ins):
@@ -56,7 +58,7 @@ class Conv3x3(Function):
         grad_x = grad_w = None
         if need_w:
             grad_w = k.empty(weight.shape, g.dtype)
-            k.conv3x3_weight_grad(grad_w, grad_planes, planes, h, w)
+            k.conv3x3_weight_grad(grad_w, grad_planes, planes, n, h, w)
         if need_x:
             packed = k.empty(packed_shape(c, o), g.dtype)
             k.conv3x3_pack(packed, weight, True)

@@ -1,0 +1,250 @@
+"""The direct 3x3 path's inner blocks, built as LLVM IR, their accumulators in vector
+registers through the whole sum.
+
+Numba vectorizes only a loop's innermost level, so a loop version of these blocks keeps
+its accumulators in memory and loads and stores each of them once per input channel or
+per position; such loops ran at 66-73% of one core's FMA peak. These blocks are Numba
+``intrinsic``s: straight-line IR around one loop, every load, broadcast and fused
+multiply-add written out, for LLVM's register allocator alone to place.
+
+Both read the padded planes of ``conv3x3.py``: tap t = 3*i + j of position q is
+plane[q + i*pitch + j].
+"""
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+VECTOR_BYTES = 64  # one AVX-512 register; LLVM splits it in two where vectors are narrower
+
+# forward: 4 output channels x up to 4 vectors of positions (16 accumulators); per
+# channel and tap, 4 vector loads of the plane and 4 broadcast weights feed 16 FMAs.
+OUT_ROWS = 4
+OUT_VECTORS = 4
+# weight gradient: 3 output channels x 9 taps (27 accumulators); per vector of
+# positions, 3 loads of the output gradient and 9 of the input feed 27 FMAs.
+GRAD_ROWS = 3
+
+
+def _arrays_of_one_float(arrays, ndims):
+    return (all(isinstance(t, types.Array) and t.ndim == d and t.layout == "C"
+                for t, d in zip(arrays, ndims))
+            and isinstance(arrays[0].dtype, types.Float)
+            and all(t.dtype == arrays[0].dtype for t in arrays))
+
+
+class _Emitter:
+    """IR helpers for one float dtype: addresses, vector loads and stores, broadcasts
+    and the vector fused multiply-add."""
+
+    def __init__(self, context, builder, dtype):
+        self.builder = builder
+        self.i64 = ir.IntType(64)
+        self.itemsize = dtype.bitwidth // 8
+        self.lanes = VECTOR_BYTES // self.itemsize
+        self.fty = context.get_value_type(dtype)
+        self.vty = ir.VectorType(self.fty, self.lanes)
+        name = f"llvm.fmuladd.v{self.lanes}f{dtype.bitwidth}"
+        self.fma_fn = builder.module.globals.get(name) or ir.Function(
+            builder.module, ir.FunctionType(self.vty, [self.vty] * 3), name)
+        self.splat = ir.Constant(ir.VectorType(ir.IntType(32), self.lanes), [0] * self.lanes)
+
+    def int64(self, value):
+        return self.i64(value) if isinstance(value, int) else value
+
+    def row_address(self, array, row, col):
+        """The address of array[row, col] (C-contiguous 2-d), as an integer."""
+        b = self.builder
+        stride = b.extract_value(array.strides, 0)
+        offset = b.add(b.mul(self.int64(row), stride),
+                       b.mul(self.int64(col), self.i64(self.itemsize)))
+        return b.add(b.ptrtoint(array.data, self.i64), offset)
+
+    def offset(self, address, items):
+        return self.builder.add(address, self.builder.mul(self.int64(items),
+                                                          self.i64(self.itemsize)))
+
+    def load_vector(self, address):
+        load = self.builder.load(self.builder.inttoptr(address, self.vty.as_pointer()))
+        load.align = self.itemsize
+        return load
+
+    def store_vector(self, value, address):
+        store = self.builder.store(value, self.builder.inttoptr(address, self.vty.as_pointer()))
+        store.align = self.itemsize
+
+    def broadcast(self, address):
+        b = self.builder
+        scalar = b.load(b.inttoptr(address, self.fty.as_pointer()))
+        first = b.insert_element(ir.Constant(self.vty, ir.Undefined), scalar, self.i64(0))
+        return b.shuffle_vector(first, ir.Constant(self.vty, ir.Undefined), self.splat)
+
+    def lane_mask(self, bits):
+        """The <lanes x i1> mask of an integer's low bits (bit l: lane l)."""
+        narrow = self.builder.trunc(bits, ir.IntType(self.lanes))
+        return self.builder.bitcast(narrow, ir.VectorType(ir.IntType(1), self.lanes))
+
+    def compress_store(self, value, address, mask):
+        """The lanes of ``value`` set in ``mask``, stored in lane order from ``address``
+        (AVX-512 ``vcompressps``/``vcompresspd``)."""
+        b = self.builder
+        ptr = b.inttoptr(address, self.fty.as_pointer())
+        name = f"llvm.masked.compressstore.v{self.lanes}f{8 * self.itemsize}"
+        fn = b.module.globals.get(name) or ir.Function(
+            b.module, ir.FunctionType(ir.VoidType(), [self.vty, ptr.type, mask.type]), name)
+        b.call(fn, [value, ptr, mask])
+
+    def fma(self, a, b, c):
+        return self.builder.call(self.fma_fn, [a, b, c])
+
+    def counted_loop(self, count, initial, body, name):
+        """Run ``body(index, values) -> values`` for index in [0, count), the values (IR
+        vectors) carried in phi nodes, that is in registers; returns the final values."""
+        b = self.builder
+        entry = b.block
+        head = b.append_basic_block(f"{name}.head")
+        loop = b.append_basic_block(f"{name}.body")
+        done = b.append_basic_block(f"{name}.done")
+        b.branch(head)
+        b.position_at_end(head)
+        index = b.phi(self.i64)
+        index.add_incoming(self.i64(0), entry)
+        phis = []
+        for value in initial:
+            phi = b.phi(value.type)
+            phi.add_incoming(value, entry)
+            phis.append(phi)
+        b.cbranch(b.icmp_signed("<", index, count), loop, done)
+        b.position_at_end(loop)
+        values = body(index, list(phis))
+        index.add_incoming(b.add(index, self.i64(1)), b.block)
+        for phi, value in zip(phis, values):
+            phi.add_incoming(value, b.block)
+        b.branch(head)
+        b.position_at_end(done)
+        return phis
+
+
+def _out_block(vectors):
+    @intrinsic
+    def conv3x3_out_block(typingctx, out, row0, rows, b0, b1, b2, b3, weights, planes,
+                          start, q0, pitch, masks, dests, v0):
+        """For the output rows k < ``rows`` (at most 4) and the ``vectors`` vectors j of
+        positions q = q0 + j*V + lane (V lanes: 16 float32, 8 float64):
+
+            s[k, q] = b_k + sum over channels c and taps t of weights[c, 9*k + t] *
+                      planes[c, start + q + (t // 3)*pitch + t % 3],
+
+        the sums in the dtype from the bias, fused multiply-adds in (c, t) order; then
+        the lanes set in masks[v0 + j] go, packed in lane order, to out[row0 + k,
+        dests[v0 + j]:]. Unchecked: out (R, P), weights (C, 36) and planes (C, L) are
+        C-contiguous arrays of one float dtype, masks and dests int64, and every index
+        lies in them."""
+        if not _arrays_of_one_float((out, weights, planes), (2, 2, 2)):
+            return None
+        scalars = (row0, rows, start, q0, pitch, v0)
+        if not all(isinstance(t, types.Integer) for t in scalars):
+            return None
+        if not all(t == out.dtype for t in (b0, b1, b2, b3)):
+            return None
+        if not all(isinstance(t, types.Array) and t.ndim == 1 and t.dtype == types.int64
+                   for t in (masks, dests)):
+            return None
+
+        def codegen(context, builder, sig, args):
+            e = _Emitter(context, builder, out.dtype)
+            out_a, w_a, p_a, m_a, d_a = (context.make_array(sig.args[i])(context, builder, args[i])
+                                         for i in (0, 7, 8, 12, 13))
+            row0_v, rows_v, start_v, q0_v, pitch_v, v0_v = (
+                context.cast(builder, args[i], sig.args[i], types.int64)
+                for i in (1, 2, 9, 10, 11, 14))
+            initial = []
+            for k in range(OUT_ROWS):
+                first = builder.insert_element(ir.Constant(e.vty, ir.Undefined), args[3 + k],
+                                               e.i64(0))
+                bias = builder.shuffle_vector(first, ir.Constant(e.vty, ir.Undefined), e.splat)
+                initial += [bias] * vectors
+
+            def channel(c, sums):
+                row = e.row_address(p_a, c, builder.add(start_v, q0_v))
+                w_row = e.row_address(w_a, c, 0)
+                for t in range(9):
+                    shift = builder.add(builder.mul(pitch_v, e.i64(t // 3)), e.i64(t % 3))
+                    base = e.offset(row, shift)
+                    loads = [e.load_vector(e.offset(base, e.lanes * j)) for j in range(vectors)]
+                    for k in range(OUT_ROWS):
+                        w = e.broadcast(e.offset(w_row, 9 * k + t))
+                        for j in range(vectors):
+                            sums[k * vectors + j] = e.fma(w, loads[j], sums[k * vectors + j])
+                return sums
+
+            channels = builder.extract_value(p_a.shape, 0)
+            sums = e.counted_loop(channels, initial, channel, "conv3x3_out_block")
+            masks, dests = [], []
+            for j in range(vectors):
+                index = builder.add(v0_v, e.i64(j))
+                masks.append(e.lane_mask(builder.load(builder.gep(m_a.data, [index]))))
+                dests.append(builder.load(builder.gep(d_a.data, [index])))
+            for k in range(OUT_ROWS):
+                with builder.if_then(builder.icmp_signed("<", e.i64(k), rows_v)):
+                    row = builder.add(row0_v, e.i64(k))
+                    for j in range(vectors):
+                        e.compress_store(sums[k * vectors + j],
+                                         e.row_address(out_a, row, dests[j]), masks[j])
+            return context.get_dummy_value()
+
+        return types.none(out, row0, rows, b0, b1, b2, b3, weights, planes, start, q0, pitch,
+                          masks, dests, v0), codegen
+    return conv3x3_out_block
+
+
+# out_blocks[v - 1] computes v vectors of positions
+out_blocks = tuple(_out_block(v) for v in range(1, OUT_VECTORS + 1))
+out_block_1, out_block_2, out_block_3, out_block_4 = out_blocks
+
+
+@intrinsic
+def conv3x3_grad_block(typingctx, acc, grad_planes, o0, o_last, x_row, lo, count, pitch):
+    """acc[9*k + t, :] += sum over i < count of grad_planes[o_k, lo + i*V : ...] *
+    x_row[lo + i*V + (t // 3 - 1)*pitch + t % 3 - 1 : ...], lane by lane (V lanes: 16
+    float32, 8 float64), for k < 3, o_k = min(o0 + k, o_last), and the 9 taps t; the
+    sums in the dtype, fused multiply-adds in i's order. Unchecked: acc (27, V),
+    grad_planes (O, L) and x_row (L,) are C-contiguous arrays of one float dtype, and
+    every index lies in them."""
+    if not _arrays_of_one_float((acc, grad_planes, x_row), (2, 2, 1)):
+        return None
+    if not all(isinstance(t, types.Integer) for t in (o0, o_last, lo, count, pitch)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        e = _Emitter(context, builder, acc.dtype)
+        acc_a, g_a, x_a = (context.make_array(sig.args[i])(context, builder, args[i])
+                           for i in (0, 1, 4))
+        o0_v, last_v, lo_v, count_v, pitch_v = (
+            context.cast(builder, args[i], sig.args[i], types.int64) for i in (2, 3, 5, 6, 7))
+        g_rows = []
+        for k in range(GRAD_ROWS):
+            o = builder.add(o0_v, e.i64(k))
+            o = builder.select(builder.icmp_signed("<", o, last_v), o, last_v)
+            g_rows.append(e.row_address(g_a, o, lo_v))
+        x_base = builder.add(builder.ptrtoint(x_a.data, e.i64), builder.mul(lo_v, e.i64(e.itemsize)))
+        shifts = [builder.add(builder.mul(pitch_v, e.i64(t // 3 - 1)), e.i64(t % 3 - 1))
+                  for t in range(9)]
+        acc_rows = [e.row_address(acc_a, r, 0) for r in range(GRAD_ROWS * 9)]
+        initial = [e.load_vector(a) for a in acc_rows]
+
+        def step(i, sums):
+            at = builder.mul(i, e.i64(e.lanes))
+            g = [e.load_vector(e.offset(row, at)) for row in g_rows]
+            x_at = e.offset(x_base, at)
+            for t in range(9):
+                x = e.load_vector(e.offset(x_at, shifts[t]))
+                for k in range(GRAD_ROWS):
+                    sums[9 * k + t] = e.fma(g[k], x, sums[9 * k + t])
+            return sums
+
+        sums = e.counted_loop(count_v, initial, step, "conv3x3_grad_block")
+        for value, address in zip(sums, acc_rows):
+            e.store_vector(value, address)
+        return context.get_dummy_value()
+
+    return types.none(acc, grad_planes, o0, o_last, x_row, lo, count, pitch), codegen
