@@ -33,8 +33,8 @@ from numba.np.unsafe.ndarray import to_fixed_tuple
 from ..irops import cast_like, fmuladd, prefer_wide_vectors
 from ._compile import cpu_kernel
 from .conv import _zero_run
-from .conv3x3_blocks import (GRAD_ROWS, OUT_ROWS, conv3x3_grad_block, out_block_1, out_block_2,
-                             out_block_3, out_block_4)
+from .conv3x3_blocks import (GRAD_ROWS, OUT_ROWS, conv3x3_grad_block, conv3x3_plane_row,
+                             out_block_1, out_block_2, out_block_3, out_block_4)
 
 # Output channels per pass over the planes: the packed weights' blocks, the out block's
 # rows (``conv3x3_blocks``), and the small-image loop's accumulator rows.
@@ -85,17 +85,52 @@ def _block_pass(acc, length, row, start, pitch, weights):
         r3[q] = a3
 
 
+@njit(cache=True, error_model="numpy")
+def _plane_vectors(h, w, lanes):
+    """``conv3x3_plane_row``'s table for images h x w: the vectors of ``lanes`` plane
+    entries that cover a whole number of images (the period; 16 images of 14 x 14 in
+    float32), each (image in the period, mask of its lanes on image entries, index in
+    the image of its first such lane); and the period's images."""
+    per_image = (h + 1) * (w + 1)
+    period_images = lanes // math.gcd(per_image, lanes)
+    table = np.zeros((per_image * period_images // lanes, 3), np.int64)
+    for r in range(table.shape[0]):
+        first = -1
+        for lane in range(lanes):
+            p = r * lanes + lane
+            image, q = p // per_image, p % per_image
+            y, x = q // (w + 1), q % (w + 1)
+            if y >= 1 and x >= 1:
+                if first < 0:
+                    first = (y - 1) * w + x - 1
+                    table[r, 0], table[r, 2] = image, first
+                table[r, 1] |= 1 << lane
+    return table, period_images
+
+
 @cpu_kernel(size_arg=0, fastmath={"reassoc"})
 def conv3x3_planes(planes, grad_bias, x):
     """planes[c] = channel c of x laid out as padded planes (module doc); when grad_bias
     is not empty (x is an output gradient), grad_bias[c] = sum over n, h, w of x[n, c].
 
-    Loop nest: for c in prange(C): for n: zero row, then for h: zero, x's row.
-    Shapes: x (N, C, H, W); planes (C, >= (N*(H+1) + 2)*(W+1)); grad_bias (C,) or (0,).
+    Loop nest: for c in prange(C): ``conv3x3_plane_row`` (a vector store per vector of
+    the plane, from an expand load of x's entries), where no vector holds entries of
+    two images (images at least a vector wide less 2) and the rows are whole vectors;
+    otherwise for n: zero row, then for h: zero, x's row. Shapes: x (N, C, H, W);
+    planes (C, >= (N*(H+1) + 2)*(W+1)); grad_bias (C,) or (0,).
     """
     N, C, H, W = x.shape
     pitch = W + 1
     has_bias = grad_bias.size > 0
+    lanes = 64 // x.itemsize
+    if W + 2 >= lanes and planes.shape[1] % lanes == 0 and x.size > 0:
+        table, period = _plane_vectors(H, W, lanes)
+        flat = x.reshape(-1)
+        for c in prange(C):
+            total = conv3x3_plane_row(planes[c], flat[c * H * W:], N, C * H * W, table, period)
+            if has_bias:
+                grad_bias[c] = total
+        return
     for c in prange(C):
         row = planes[c]
         acc = 0.0
@@ -368,20 +403,20 @@ def conv3x3_weight_grad(grad_weight, grad_planes, x_planes, n, h, w):
     as ``x_planes`` (``conv3x3_planes`` of n images h x w).
 
     The products run along the planes from the first gradient entry to past the last:
-    the gradient's padding is zero, and cancels the products read across edges (for
-    finite inputs; a non-finite value on an image's edge takes ``_weight_grad_by_pairs``,
-    which goes row by row). Loop nest: for each pass of 112 vectors: for (3 output
-    channels, c) in prange: ``conv3x3_grad_block`` (27 vector accumulators, in the
-    dtype, kept between passes); then per weight, its lanes and the positions before
-    the first whole vector and after the last, summed in float64. Each sum takes the
-    passes in order, so the result does not depend on the number of threads. Shapes:
+    the gradient's padding is zero, and cancels the products read across edges. Where
+    an input on an image's edge is not finite, 0 * inf would give NaN where PyTorch adds
+    no product; such a NaN cannot cancel, so a non-finite result sends the whole sum to
+    ``_weight_grad_by_pairs``, which checks the edges and goes row by row where they are
+    not finite (a finite result had no such product). Loop nest: for each pass of 112
+    vectors: for (3 output channels, c) in prange: ``conv3x3_grad_block`` (27 vector
+    accumulators, in the dtype, kept between passes); then per weight, its lanes and the
+    positions before the first whole vector and after the last, summed in float64. Each
+    sum takes the passes in order, so the result does not depend on the number of
+    threads. Shapes:
     grad_weight (O, C, 3, 3); grad_planes (O, L); x_planes (C, L);
     L >= (n*(h+1) + 2)*(w+1) (rows of a multiple of 64 bytes keep the loads aligned).
     """
     O, C = grad_weight.shape[0], grad_weight.shape[1]
-    if not _edges_finite(x_planes, 0, n, h, w):
-        _weight_grad_by_pairs(grad_weight, grad_planes, x_planes, n, h, w)
-        return
     pitch = w + 1
     lanes = 64 // x_planes.itemsize
     lo, hi = pitch + 1, n * (h + 1) * pitch  # the first gradient entry; past the last
@@ -410,6 +445,13 @@ def conv3x3_weight_grad(grad_weight, grad_planes, x_planes, n, h, w):
                 for p in range(rest, hi):
                     total += g[p] * row[p + shift]
                 grad_weight[o, c, t // 3, t % 3] = total
+    finite = True
+    for o in range(O):
+        for c in range(C):
+            for t in range(9):
+                finite &= math.isfinite(grad_weight[o, c, t // 3, t % 3])
+    if not finite:
+        _weight_grad_by_pairs(grad_weight, grad_planes, x_planes, n, h, w)
 
 
 @njit(cache=True, error_model="numpy")

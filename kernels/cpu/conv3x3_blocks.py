@@ -248,3 +248,74 @@ def conv3x3_grad_block(typingctx, acc, grad_planes, o0, o_last, x_row, lo, count
         return context.get_dummy_value()
 
     return types.none(acc, grad_planes, o0, o_last, x_row, lo, count, pitch), codegen
+
+
+@intrinsic
+def conv3x3_plane_row(typingctx, row, x, images, image_stride, table, period_images):
+    """Fills ``row`` (one channel's planes), a vector of V lanes at a time (16 float32, 8
+    float64), from that channel's images: image k at x[k*image_stride:], k < ``images``;
+    returns the sum of the entries it copied (float64). Vector v of the row follows
+    entry r = v % R of ``table`` (R rows: the vectors of ``period_images`` images):
+    table[r] = (image within the period, lane mask, index in the image of the first
+    lane set); the lanes set take consecutive image entries (an expand load), the rest
+    0, and so does every lane of an image >= ``images``. Unchecked: row (L,), with L a
+    multiple of V, and x (flat) are C-contiguous of one float dtype, table (R, 3) int64,
+    and every index lies in them."""
+    if not _arrays_of_one_float((row, x), (1, 1)):
+        return None
+    if not (isinstance(table, types.Array) and table.ndim == 2 and table.dtype == types.int64
+            and table.layout == "C"):
+        return None
+    if not all(isinstance(t, types.Integer) for t in (images, image_stride, period_images)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        e = _Emitter(context, builder, row.dtype)
+        row_a, x_a, t_a = (context.make_array(sig.args[i])(context, builder, args[i])
+                           for i in (0, 1, 4))
+        images_v, stride_v, period_v = (context.cast(builder, args[i], sig.args[i], types.int64)
+                                        for i in (2, 3, 5))
+        vectors = builder.udiv(builder.extract_value(row_a.shape, 0), e.i64(e.lanes))
+        rows_t = builder.extract_value(t_a.shape, 0)
+        row_base = builder.ptrtoint(row_a.data, e.i64)
+        x_base = builder.ptrtoint(x_a.data, e.i64)
+        zero = ir.Constant(e.vty, [0.0] * e.lanes)
+        dty = ir.VectorType(ir.DoubleType(), e.lanes)
+        i64 = e.i64
+        name = f"llvm.masked.expandload.v{e.lanes}f{8 * e.itemsize}"
+        expand = builder.module.globals.get(name)
+        if expand is None:
+            expand = ir.Function(builder.module, ir.FunctionType(
+                e.vty, [e.fty.as_pointer(), ir.VectorType(ir.IntType(1), e.lanes), e.vty]),
+                name)
+
+        def step(v, carried):
+            total, r, first_image = carried
+            entry = builder.gep(t_a.data, [builder.mul(r, i64(3))])
+            image = builder.add(first_image, builder.load(entry))
+            bits = builder.load(builder.gep(entry, [i64(1)]))
+            source = builder.load(builder.gep(entry, [i64(2)]))
+            live = builder.icmp_signed("<", image, images_v)
+            bits = builder.select(live, bits, i64(0))
+            # a dead lane reads nothing, so a dead vector's address is never used
+            offset = builder.add(builder.mul(image, stride_v), source)
+            address = builder.add(x_base, builder.mul(offset, i64(e.itemsize)))
+            value = builder.call(expand, [builder.inttoptr(address, e.fty.as_pointer()),
+                                          e.lane_mask(bits), zero])
+            e.store_vector(value, builder.add(row_base, builder.mul(v, i64(VECTOR_BYTES))))
+            wide = value if e.itemsize == 8 else builder.fpext(value, dty)
+            total = builder.fadd(total, wide)
+            r = builder.add(r, i64(1))
+            wrap = builder.icmp_signed("==", r, rows_t)
+            first_image = builder.select(wrap, builder.add(first_image, period_v), first_image)
+            r = builder.select(wrap, i64(0), r)
+            return [total, r, first_image]
+
+        dzero = ir.Constant(dty, [0.0] * e.lanes)
+        total, _, _ = e.counted_loop(vectors, [dzero, i64(0), i64(0)], step, "conv3x3_plane_row")
+        result = builder.extract_element(total, i64(0))
+        for lane in range(1, e.lanes):
+            result = builder.fadd(result, builder.extract_element(total, i64(lane)))
+        return result
+
+    return types.float64(row, x, images, image_stride, table, period_images), codegen

@@ -185,19 +185,26 @@ def test_conv3x3_kernels(run):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("aligned", [True, False])
 def test_conv3x3_every_position_and_weight(run, h, w, dtype, aligned):
-    """The forward writes every output once with the bias and the weight gradient sums
-    every product: 5 output channels (a partial block of the forward's 4 and of the
-    weight gradient's 3), 3 images (the weight gradient's vectors start after a head and
-    end before a tail of single positions), plane rows of the framework's length (a
-    multiple of 16) or the bare length."""
+    """The planes hold every entry in place and zeros elsewhere (the vector path where
+    images are 14 or more wide, 6 in float64, and rows whole vectors), the forward writes
+    every output once with the bias and the weight gradient sums every product: 5 output
+    channels (a partial block of the forward's 4 and of the weight gradient's 3), 17
+    images (more than a 16-image period of the planes' vectors; the weight gradient's
+    vectors start after a head and end before a tail of single positions), plane rows of
+    the framework's length (a multiple of 16) or the bare length."""
     from framework.autograd.ops.conv3x3 import planes_shape
     rng = np.random.default_rng(h * 100 + w)
-    n, c, o = 3, 4, 5
+    n, c, o = 17, 4, 5
     x, wt = rng.standard_normal((n, c, h, w)), rng.standard_normal((o, c, 3, 3))
     bias, g = rng.standard_normal(o), rng.standard_normal((n, o, h, w))
     size = planes_shape(1, n, h, w)[1] if aligned else (n * (h + 1) + 2) * (w + 1)
     planes = np.full((c, size), np.nan, dtype)
     run("conv3x3_planes", planes, np.empty(0, dtype), x.astype(dtype))
+    padded = np.zeros((c, size), dtype)
+    rows = padded[:, :(n * (h + 1) + 2) * (w + 1)].reshape(c, n * (h + 1) + 2, w + 1)
+    for i in range(n):
+        rows[:, i * (h + 1) + 1:(i + 1) * (h + 1), 1:] = x[i]
+    np.testing.assert_array_equal(planes, padded)
     packed = np.full(((o + 3) // 4, c, 36), np.nan, dtype)
     run("conv3x3_pack", packed, wt.astype(dtype), False)
     out = np.full((n, o, h, w), np.nan, dtype)
@@ -207,7 +214,9 @@ def test_conv3x3_every_position_and_weight(run, h, w, dtype, aligned):
                                rtol=tol, atol=tol)
 
     grad_planes = np.full((o, size), np.nan, dtype)
-    run("conv3x3_planes", grad_planes, np.empty(0, dtype), g.astype(dtype))
+    grad_b = np.full(o, np.nan, dtype)
+    run("conv3x3_planes", grad_planes, grad_b, g.astype(dtype))
+    np.testing.assert_allclose(grad_b, g.sum(axis=(0, 2, 3)), rtol=tol, atol=tol * 10)
     grad_w = np.full((o, c, 3, 3), np.nan, dtype)
     run("conv3x3_weight_grad", grad_w, grad_planes, planes, n, h, w)
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
