@@ -4,7 +4,7 @@ The im2col path writes a (C*9, N*H*W) column buffer (14.4 MB for the MNIST CNN's
 second layer) and streams it through two GEMMs; its time nearly doubled when other
 work had just used the caches (bench/RESULTS.md). Here each input is copied once into
 zero-padded planes, and the loops multiply straight from them, nine shifted reads per
-output, with a block of output channels or a pair of gradients in registers.
+output, with a block of outputs or of weight gradients in registers.
 
 Planes: channel c of all N images is one flat row of (N*(H+1) + 2) rows of W+1 (and
 zeros to the row's end). Each row has a zero in column 0 and x's row in columns 1..W;
@@ -394,6 +394,9 @@ def _add9(u, v):
 # 8 images of the MNIST CNN's second layer) keep a pass's planes (0.7 MB for all its
 # channels) in each core's L2 while the threads' blocks read them.
 _GRAD_PASS_VECTORS = 112
+# Passes whose sums a lane holds in the dtype before they go into the float64 sums:
+# at most 4,032 products per float32 lane, whatever the batch and image size.
+_GRAD_PASSES_PER_FLUSH = 36
 
 
 @cpu_kernel(size_arg=2, parallel_min=1 << 14)
@@ -407,13 +410,14 @@ def conv3x3_weight_grad(grad_weight, grad_planes, x_planes, n, h, w):
     an input on an image's edge is not finite, 0 * inf would give NaN where PyTorch adds
     no product; such a NaN cannot cancel, so a non-finite result sends the whole sum to
     ``_weight_grad_by_pairs``, which checks the edges and goes row by row where they are
-    not finite (a finite result had no such product). Loop nest: for each pass of 112
-    vectors: for (3 output channels, c) in prange: ``conv3x3_grad_block`` (27 vector
-    accumulators, in the dtype, kept between passes); then per weight, its lanes and the
-    positions before the first whole vector and after the last, summed in float64. Each
-    sum takes the passes in order, so the result does not depend on the number of
-    threads. Shapes:
-    grad_weight (O, C, 3, 3); grad_planes (O, L); x_planes (C, L);
+    not finite (a finite result had no such product).
+
+    Loop nest: for each pass of 112 vectors: for (3 output channels, c) in prange:
+    ``conv3x3_grad_block`` (27 vector accumulators in the dtype, kept in memory between
+    passes); every 36 passes and at the end, the lanes go into float64 sums, and at the
+    end so do the positions before the first whole vector and after the last. Each sum
+    takes the passes in order, so the result does not depend on the number of threads.
+    Shapes: grad_weight (O, C, 3, 3); grad_planes (O, L); x_planes (C, L);
     L >= (n*(h+1) + 2)*(w+1) (rows of a multiple of 64 bytes keep the loads aligned).
     """
     O, C = grad_weight.shape[0], grad_weight.shape[1]
@@ -425,20 +429,26 @@ def conv3x3_weight_grad(grad_weight, grad_planes, x_planes, n, h, w):
     rest = first + vectors * lanes
     triples = (O + GRAD_ROWS - 1) // GRAD_ROWS
     acc = np.zeros((triples * C, GRAD_ROWS * 9, lanes), x_planes.dtype)
-    for v0 in range(0, vectors, _GRAD_PASS_VECTORS):
-        count = min(_GRAD_PASS_VECTORS, vectors - v0)
+    sums = np.zeros((triples * C, GRAD_ROWS * 9))
+    flush = _GRAD_PASS_VECTORS * _GRAD_PASSES_PER_FLUSH
+    for f0 in range(0, vectors, flush):
+        for v0 in range(f0, min(vectors, f0 + flush), _GRAD_PASS_VECTORS):
+            count = min(_GRAD_PASS_VECTORS, vectors - v0)
+            for task in prange(triples * C):
+                conv3x3_grad_block(acc[task], grad_planes, GRAD_ROWS * (task // C), O - 1,
+                                   x_planes[task % C], first + v0 * lanes, count, pitch)
         for task in prange(triples * C):
-            conv3x3_grad_block(acc[task], grad_planes, GRAD_ROWS * (task // C), O - 1,
-                               x_planes[task % C], first + v0 * lanes, count, pitch)
+            for r in range(GRAD_ROWS * 9):
+                for lane in range(lanes):
+                    sums[task, r] += acc[task, r, lane]
+                    acc[task, r, lane] = 0
     for task in prange(triples * C):
         c, row = task % C, x_planes[task % C]
         for k in range(min(GRAD_ROWS, O - GRAD_ROWS * (task // C))):
             o = GRAD_ROWS * (task // C) + k
             g = grad_planes[o]
             for t in range(9):
-                total = 0.0
-                for lane in range(lanes):
-                    total += acc[task, 9 * k + t, lane]
+                total = sums[task, 9 * k + t]
                 shift = (t // 3 - 1) * pitch + t % 3 - 1
                 for p in range(lo, first):
                     total += g[p] * row[p + shift]

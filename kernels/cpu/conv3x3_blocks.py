@@ -7,8 +7,10 @@ per position; such loops ran at 66-73% of one core's FMA peak. These blocks are 
 ``intrinsic``s: straight-line IR around one loop, every load, broadcast and fused
 multiply-add written out, for LLVM's register allocator alone to place.
 
-Both read the padded planes of ``conv3x3.py``: tap t = 3*i + j of position q is
-plane[q + i*pitch + j].
+The convolution blocks read the padded planes of ``conv3x3.py`` (tap t = 3*i + j of
+position q is plane[q + i*pitch + j]); ``conv3x3_plane_row`` writes them, a vector
+store per vector of the plane, where Numba's loop over rows of W entries stored them
+in pieces around the zero column.
 """
 from llvmlite import ir
 from numba import types

@@ -225,6 +225,26 @@ def test_conv3x3_every_position_and_weight(run, h, w, dtype, aligned):
     np.testing.assert_allclose(grad_w, want_w, rtol=tol, atol=tol * 10)
 
 
+def test_conv3x3_weight_grad_over_many_passes(run):
+    """A batch whose sums take more than one float64 flush of the weight gradient's
+    lanes (300 images of 14 x 14: 4,218 vectors of 16 positions, flushes every 4,032)."""
+    from framework.autograd.ops.conv3x3 import planes_shape
+    rng = np.random.default_rng(11)
+    n, c, o, h, w = 300, 2, 4, 14, 14
+    x, g = rng.standard_normal((n, c, h, w)), rng.standard_normal((n, o, h, w))
+    planes = np.empty(planes_shape(c, n, h, w), np.float32)
+    run("conv3x3_planes", planes, np.empty(0, np.float32), f32(x))
+    grad_planes = np.empty(planes_shape(o, n, h, w), np.float32)
+    run("conv3x3_planes", grad_planes, np.empty(0, np.float32), f32(g))
+    grad_w = np.full((o, c, 3, 3), np.nan, np.float32)
+    run("conv3x3_weight_grad", grad_w, grad_planes, planes, n, h, w)
+    xp = np.pad(f32(x).astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    g64 = f32(g).astype(np.float64)
+    want_w = np.stack([np.stack([np.einsum("nohw,nchw->oc", g64, xp[:, :, i:i + h, j:j + w])
+                                 for j in range(3)], -1) for i in range(3)], -2)
+    close32(grad_w, want_w, atol=1e-3)
+
+
 @pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
 def test_cross_entropy_and_its_grad(run, label_smoothing):
     rng = np.random.default_rng(4)
