@@ -95,6 +95,17 @@ class _Emitter:
             b.module, ir.FunctionType(ir.VoidType(), [self.vty, ptr.type, mask.type]), name)
         b.call(fn, [value, ptr, mask])
 
+    def expand_load(self, address, mask):
+        """A vector whose lanes set in ``mask`` take consecutive entries from
+        ``address``, in lane order, and whose other lanes are 0 (AVX-512
+        ``vexpandps``/``vexpandpd``); no entry is read for a clear lane."""
+        b = self.builder
+        ptr = b.inttoptr(address, self.fty.as_pointer())
+        name = f"llvm.masked.expandload.v{self.lanes}f{8 * self.itemsize}"
+        fn = b.module.globals.get(name) or ir.Function(
+            b.module, ir.FunctionType(self.vty, [ptr.type, mask.type, self.vty]), name)
+        return b.call(fn, [ptr, mask, ir.Constant(self.vty, [0.0] * self.lanes)])
+
     def fma(self, a, b, c):
         return self.builder.call(self.fma_fn, [a, b, c])
 
@@ -281,15 +292,8 @@ def conv3x3_plane_row(typingctx, row, x, images, image_stride, table, period_ima
         rows_t = builder.extract_value(t_a.shape, 0)
         row_base = builder.ptrtoint(row_a.data, e.i64)
         x_base = builder.ptrtoint(x_a.data, e.i64)
-        zero = ir.Constant(e.vty, [0.0] * e.lanes)
         dty = ir.VectorType(ir.DoubleType(), e.lanes)
         i64 = e.i64
-        name = f"llvm.masked.expandload.v{e.lanes}f{8 * e.itemsize}"
-        expand = builder.module.globals.get(name)
-        if expand is None:
-            expand = ir.Function(builder.module, ir.FunctionType(
-                e.vty, [e.fty.as_pointer(), ir.VectorType(ir.IntType(1), e.lanes), e.vty]),
-                name)
 
         def step(v, carried):
             total, r, first_image = carried
@@ -302,8 +306,7 @@ def conv3x3_plane_row(typingctx, row, x, images, image_stride, table, period_ima
             # a dead lane reads nothing, so a dead vector's address is never used
             offset = builder.add(builder.mul(image, stride_v), source)
             address = builder.add(x_base, builder.mul(offset, i64(e.itemsize)))
-            value = builder.call(expand, [builder.inttoptr(address, e.fty.as_pointer()),
-                                          e.lane_mask(bits), zero])
+            value = e.expand_load(address, e.lane_mask(bits))
             e.store_vector(value, builder.add(row_base, builder.mul(v, i64(VECTOR_BYTES))))
             wide = value if e.itemsize == 8 else builder.fpext(value, dty)
             total = builder.fadd(total, wide)
