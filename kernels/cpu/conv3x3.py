@@ -33,8 +33,8 @@ from numba.np.unsafe.ndarray import to_fixed_tuple
 from ..irops import cast_like, fmuladd, prefer_wide_vectors
 from ._compile import cpu_kernel
 from .conv import _zero_run
-from .conv3x3_blocks import (GRAD_ROWS, OUT_ROWS, conv3x3_grad_block, conv3x3_plane_row,
-                             out_block_1, out_block_2, out_block_3, out_block_4)
+from .conv3x3_blocks import (GRAD_ROWS, OUT_ROWS, conv3x3_grad_block, conv3x3_out_block,
+                             conv3x3_plane_row)
 
 # Output channels per pass over the planes: the packed weights' blocks, the out block's
 # rows (``conv3x3_blocks``), and the small-image loop's accumulator rows.
@@ -272,19 +272,8 @@ def conv3x3(out, x_planes, packed_weight, bias):
         weights = packed_weight[b]
         r0 = n * O + o0
         for i in range(starts.size):
-            q0, v0 = starts[i], firsts[i]
-            if sizes[i] == 4:
-                out_block_4(rows_out, r0, rows, b0, b1, b2, b3, weights, x_planes, start, q0,
-                            pitch, masks, dests, v0)
-            elif sizes[i] == 3:
-                out_block_3(rows_out, r0, rows, b0, b1, b2, b3, weights, x_planes, start, q0,
-                            pitch, masks, dests, v0)
-            elif sizes[i] == 2:
-                out_block_2(rows_out, r0, rows, b0, b1, b2, b3, weights, x_planes, start, q0,
-                            pitch, masks, dests, v0)
-            else:
-                out_block_1(rows_out, r0, rows, b0, b1, b2, b3, weights, x_planes, start, q0,
-                            pitch, masks, dests, v0)
+            conv3x3_out_block(rows_out, r0, rows, b0, b1, b2, b3, weights, x_planes, start,
+                              starts[i], pitch, masks, dests, firsts[i], sizes[i])
 
 
 @njit(cache=True, error_model="numpy")

@@ -137,46 +137,48 @@ class _Emitter:
         return phis
 
 
-def _out_block(vectors):
-    @intrinsic
-    def conv3x3_out_block(typingctx, out, row0, rows, b0, b1, b2, b3, weights, planes,
-                          start, q0, pitch, masks, dests, v0):
-        """For the output rows k < ``rows`` (at most 4) and the ``vectors`` vectors j of
-        positions q = q0 + j*V + lane (V lanes: 16 float32, 8 float64):
+@intrinsic
+def conv3x3_out_block(typingctx, out, row0, rows, b0, b1, b2, b3, weights, planes, start, q0,
+                      pitch, masks, dests, v0, vectors):
+    """For the output rows k < ``rows`` (at most 4) and the ``vectors`` (1 to 4) vectors j
+    of positions q = q0 + j*V + lane (V lanes: 16 float32, 8 float64):
 
-            s[k, q] = b_k + sum over channels c and taps t of weights[c, 9*k + t] *
-                      planes[c, start + q + (t // 3)*pitch + t % 3],
+        s[k, q] = b_k + sum over channels c and taps t of weights[c, 9*k + t] *
+                  planes[c, start + q + (t // 3)*pitch + t % 3],
 
-        the sums in the dtype from the bias, fused multiply-adds in (c, t) order; then
-        the lanes set in masks[v0 + j] go, packed in lane order, to out[row0 + k,
-        dests[v0 + j]:]. Unchecked: out (R, P), weights (C, 36) and planes (C, L) are
-        C-contiguous arrays of one float dtype, masks and dests int64, and every index
-        lies in them."""
-        if not _arrays_of_one_float((out, weights, planes), (2, 2, 2)):
-            return None
-        scalars = (row0, rows, start, q0, pitch, v0)
-        if not all(isinstance(t, types.Integer) for t in scalars):
-            return None
-        if not all(t == out.dtype for t in (b0, b1, b2, b3)):
-            return None
-        if not all(isinstance(t, types.Array) and t.ndim == 1 and t.dtype == types.int64
-                   for t in (masks, dests)):
-            return None
+    the sums in the dtype from the bias, fused multiply-adds in (c, t) order; then the
+    lanes set in masks[v0 + j] go, packed in lane order, to out[row0 + k, dests[v0 + j]:].
+    Each vector count has its own copy of the loop (the accumulators are registers), and
+    ``vectors`` picks one; any other count does nothing. Unchecked: out (R, P), weights
+    (C, 36) and planes (C, L) are C-contiguous arrays of one float dtype, masks and dests
+    int64, and every index lies in them."""
+    if not _arrays_of_one_float((out, weights, planes), (2, 2, 2)):
+        return None
+    scalars = (row0, rows, start, q0, pitch, v0, vectors)
+    if not all(isinstance(t, types.Integer) for t in scalars):
+        return None
+    if not all(t == out.dtype for t in (b0, b1, b2, b3)):
+        return None
+    if not all(isinstance(t, types.Array) and t.ndim == 1 and t.dtype == types.int64
+               for t in (masks, dests)):
+        return None
 
-        def codegen(context, builder, sig, args):
-            e = _Emitter(context, builder, out.dtype)
-            out_a, w_a, p_a, m_a, d_a = (context.make_array(sig.args[i])(context, builder, args[i])
-                                         for i in (0, 7, 8, 12, 13))
-            row0_v, rows_v, start_v, q0_v, pitch_v, v0_v = (
-                context.cast(builder, args[i], sig.args[i], types.int64)
-                for i in (1, 2, 9, 10, 11, 14))
-            initial = []
-            for k in range(OUT_ROWS):
-                first = builder.insert_element(ir.Constant(e.vty, ir.Undefined), args[3 + k],
-                                               e.i64(0))
-                bias = builder.shuffle_vector(first, ir.Constant(e.vty, ir.Undefined), e.splat)
-                initial += [bias] * vectors
+    def codegen(context, builder, sig, args):
+        e = _Emitter(context, builder, out.dtype)
+        out_a, w_a, p_a, m_a, d_a = (context.make_array(sig.args[i])(context, builder, args[i])
+                                     for i in (0, 7, 8, 12, 13))
+        row0_v, rows_v, start_v, q0_v, pitch_v, v0_v, vectors_v = (
+            context.cast(builder, args[i], sig.args[i], types.int64)
+            for i in (1, 2, 9, 10, 11, 14, 15))
+        biases = []
+        for k in range(OUT_ROWS):
+            first = builder.insert_element(ir.Constant(e.vty, ir.Undefined), args[3 + k],
+                                           e.i64(0))
+            biases.append(builder.shuffle_vector(first, ir.Constant(e.vty, ir.Undefined),
+                                                 e.splat))
+        channels = builder.extract_value(p_a.shape, 0)
 
+        def block(vectors):
             def channel(c, sums):
                 row = e.row_address(p_a, c, builder.add(start_v, q0_v))
                 w_row = e.row_address(w_a, c, 0)
@@ -190,8 +192,8 @@ def _out_block(vectors):
                             sums[k * vectors + j] = e.fma(w, loads[j], sums[k * vectors + j])
                 return sums
 
-            channels = builder.extract_value(p_a.shape, 0)
-            sums = e.counted_loop(channels, initial, channel, "conv3x3_out_block")
+            initial = [bias for bias in biases for _ in range(vectors)]
+            sums = e.counted_loop(channels, initial, channel, f"conv3x3_out_block{vectors}")
             masks, dests = [], []
             for j in range(vectors):
                 index = builder.add(v0_v, e.i64(j))
@@ -203,16 +205,20 @@ def _out_block(vectors):
                     for j in range(vectors):
                         e.compress_store(sums[k * vectors + j],
                                          e.row_address(out_a, row, dests[j]), masks[j])
-            return context.get_dummy_value()
 
-        return types.none(out, row0, rows, b0, b1, b2, b3, weights, planes, start, q0, pitch,
-                          masks, dests, v0), codegen
-    return conv3x3_out_block
+        done = builder.append_basic_block("conv3x3_out_block.done")
+        switch = builder.switch(vectors_v, done)
+        for vectors in range(1, OUT_VECTORS + 1):
+            case = builder.append_basic_block(f"conv3x3_out_block.vectors{vectors}")
+            switch.add_case(e.i64(vectors), case)
+            builder.position_at_end(case)
+            block(vectors)
+            builder.branch(done)
+        builder.position_at_end(done)
+        return context.get_dummy_value()
 
-
-# out_blocks[v - 1] computes v vectors of positions
-out_blocks = tuple(_out_block(v) for v in range(1, OUT_VECTORS + 1))
-out_block_1, out_block_2, out_block_3, out_block_4 = out_blocks
+    return types.none(out, row0, rows, b0, b1, b2, b3, weights, planes, start, q0, pitch,
+                      masks, dests, v0, vectors), codegen
 
 
 @intrinsic
