@@ -33,8 +33,8 @@ from numba.np.unsafe.ndarray import to_fixed_tuple
 from ..irops import cast_like, fmuladd, prefer_wide_vectors
 from ._compile import cpu_kernel
 from .conv import _zero_run
-from .conv3x3_blocks import (GRAD_ROWS, OUT_ROWS, conv3x3_grad_block, conv3x3_out_block,
-                             conv3x3_plane_row)
+from .conv3x3_blocks import (GRAD_ROWS, GRAD_TAP_ROWS, OUT_ROWS, OUT_VECTORS, VECTOR_BYTES,
+                             conv3x3_grad_block, conv3x3_out_block, conv3x3_plane_row)
 
 # Output channels per pass over the planes: the packed weights' blocks, the out block's
 # rows (``conv3x3_blocks``), and the small-image loop's accumulator rows.
@@ -127,7 +127,7 @@ def conv3x3_planes(planes, grad_bias, x):
     N, C, H, W = x.shape
     pitch = W + 1
     has_bias = grad_bias.size > 0
-    lanes = 64 // x.itemsize
+    lanes = VECTOR_BYTES // x.itemsize
     if W + 2 >= lanes and planes.shape[1] % lanes == 0 and x.size > 0:
         table, period = _plane_vectors(H, W, lanes)
         flat = x.reshape(-1)
@@ -203,7 +203,7 @@ def _out_vectors(h, w, lanes):
     pitch = w + 1
     total = h * pitch
     vectors = (total + lanes - 1) // lanes
-    blocks = (vectors + 3) // 4
+    blocks = (vectors + OUT_VECTORS - 1) // OUT_VECTORS
     if blocks == 1 and vectors * lanes > total:
         blocks = 2  # one block would run past the image; two overlap inside it
     starts = np.empty(blocks, np.int64)
@@ -253,7 +253,7 @@ def conv3x3(out, x_planes, packed_weight, bias):
         return
     has_bias = bias.size > 0
     zero = cast_like(0.0, out[0, 0, 0, 0])
-    lanes = 64 // out.itemsize
+    lanes = VECTOR_BYTES // out.itemsize
     if H * pitch < lanes:
         for t in prange(N * blocks):
             _small_images_block(out, x_planes, packed_weight, bias, t // blocks, t % blocks)
@@ -416,7 +416,7 @@ def conv3x3_weight_grad(grad_weight, grad_planes, x_planes, n, h, w):
     """
     O, C = grad_weight.shape[0], grad_weight.shape[1]
     pitch = w + 1
-    lanes = 64 // x_planes.itemsize
+    lanes = VECTOR_BYTES // x_planes.itemsize
     lo, hi = pitch + 1, n * (h + 1) * pitch  # the first gradient entry; past the last
     first = min(hi, (lo + lanes - 1) // lanes * lanes)  # the first aligned vector
     vectors = (hi - first) // lanes
@@ -429,8 +429,10 @@ def conv3x3_weight_grad(grad_weight, grad_planes, x_planes, n, h, w):
         for v0 in range(f0, min(vectors, f0 + flush), _GRAD_PASS_VECTORS):
             count = min(_GRAD_PASS_VECTORS, vectors - v0)
             for task in prange(triples * C):
-                conv3x3_grad_block(acc[task], grad_planes, GRAD_ROWS * (task // C), O - 1,
-                                   x_planes[task % C], first + v0 * lanes, count, pitch)
+                for tap_row in range(0, 3, GRAD_TAP_ROWS):
+                    conv3x3_grad_block(acc[task], grad_planes, GRAD_ROWS * (task // C), O - 1,
+                                       x_planes[task % C], first + v0 * lanes, count, pitch,
+                                       tap_row)
         for task in prange(triples * C):
             for r in range(GRAD_ROWS * 9):
                 for lane in range(lanes):

@@ -16,15 +16,24 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-VECTOR_BYTES = 64  # one AVX-512 register; LLVM splits it in two where vectors are narrower
+from ..irops import host_has_avx512
 
-# forward: 4 output channels x up to 4 vectors of positions (16 accumulators); per
-# channel and tap, 4 vector loads of the plane and 4 broadcast weights feed 16 FMAs.
+# The blocks are sized for the host's vector registers: 32 of 64 bytes with AVX-512, 16
+# of 32 bytes with AVX2 (blocks sized for AVX-512 spilled there: the MNIST CNN's second
+# layer ran 2.9x PyTorch's time on an AVX2 host, 1.25x on an AVX-512 one).
+WIDE_REGISTERS = host_has_avx512()
+VECTOR_BYTES = 64 if WIDE_REGISTERS else 32
+
+# forward: 4 output channels x up to 4 vectors of positions (16 accumulators, AVX-512)
+# or 3 (12, AVX2); per channel and tap, a vector load of the plane per vector and 4
+# broadcast weights feed 4 FMAs per vector.
 OUT_ROWS = 4
-OUT_VECTORS = 4
-# weight gradient: 3 output channels x 9 taps (27 accumulators); per vector of
-# positions, 3 loads of the output gradient and 9 of the input feed 27 FMAs.
+OUT_VECTORS = 4 if WIDE_REGISTERS else 3
+# weight gradient: 3 output channels x 3 taps per tap row, all 3 rows at once (27
+# accumulators, AVX-512) or one at a time (9, AVX2); per vector of positions, 3 loads
+# of the output gradient and 3 of the input per tap row feed 9 FMAs per tap row.
 GRAD_ROWS = 3
+GRAD_TAP_ROWS = 3 if WIDE_REGISTERS else 1
 
 
 def _arrays_of_one_float(arrays, ndims):
@@ -222,43 +231,49 @@ def conv3x3_out_block(typingctx, out, row0, rows, b0, b1, b2, b3, weights, plane
 
 
 @intrinsic
-def conv3x3_grad_block(typingctx, acc, grad_planes, o0, o_last, x_row, lo, count, pitch):
+def conv3x3_grad_block(typingctx, acc, grad_planes, o0, o_last, x_row, lo, count, pitch,
+                       tap_row):
     """acc[9*k + t, :] += sum over i < count of grad_planes[o_k, lo + i*V : ...] *
-    x_row[lo + i*V + (t // 3 - 1)*pitch + t % 3 - 1 : ...], lane by lane (V lanes: 16
-    float32, 8 float64), for k < 3, o_k = min(o0 + k, o_last), and the 9 taps t; the
-    sums in the dtype, fused multiply-adds in i's order. Unchecked: acc (27, V),
+    x_row[lo + i*V + (t // 3 - 1)*pitch + t % 3 - 1 : ...], lane by lane (V lanes:
+    VECTOR_BYTES of them), for k < 3, o_k = min(o0 + k, o_last), and the taps t of tap
+    rows ``tap_row`` to ``tap_row + GRAD_TAP_ROWS - 1``; the sums in the dtype, fused
+    multiply-adds in i's order. Unchecked: acc (27, V),
     grad_planes (O, L) and x_row (L,) are C-contiguous arrays of one float dtype, and
     every index lies in them."""
     if not _arrays_of_one_float((acc, grad_planes, x_row), (2, 2, 1)):
         return None
-    if not all(isinstance(t, types.Integer) for t in (o0, o_last, lo, count, pitch)):
+    if not all(isinstance(t, types.Integer) for t in (o0, o_last, lo, count, pitch, tap_row)):
         return None
+    taps = [(r, j) for r in range(GRAD_TAP_ROWS) for j in range(3)]
 
     def codegen(context, builder, sig, args):
         e = _Emitter(context, builder, acc.dtype)
         acc_a, g_a, x_a = (context.make_array(sig.args[i])(context, builder, args[i])
                            for i in (0, 1, 4))
-        o0_v, last_v, lo_v, count_v, pitch_v = (
-            context.cast(builder, args[i], sig.args[i], types.int64) for i in (2, 3, 5, 6, 7))
+        o0_v, last_v, lo_v, count_v, pitch_v, row_v = (
+            context.cast(builder, args[i], sig.args[i], types.int64) for i in (2, 3, 5, 6, 7, 8))
         g_rows = []
         for k in range(GRAD_ROWS):
             o = builder.add(o0_v, e.i64(k))
             o = builder.select(builder.icmp_signed("<", o, last_v), o, last_v)
             g_rows.append(e.row_address(g_a, o, lo_v))
         x_base = builder.add(builder.ptrtoint(x_a.data, e.i64), builder.mul(lo_v, e.i64(e.itemsize)))
-        shifts = [builder.add(builder.mul(pitch_v, e.i64(t // 3 - 1)), e.i64(t % 3 - 1))
-                  for t in range(9)]
-        acc_rows = [e.row_address(acc_a, r, 0) for r in range(GRAD_ROWS * 9)]
+        rows = [builder.add(row_v, e.i64(r)) for r in range(GRAD_TAP_ROWS)]
+        shifts = [builder.add(builder.mul(pitch_v, builder.sub(rows[r], e.i64(1))), e.i64(j - 1))
+                  for r, j in taps]
+        acc_rows = [e.row_address(acc_a, builder.add(builder.mul(rows[r], e.i64(3)),
+                                                     e.i64(9 * k + j)), 0)
+                    for k in range(GRAD_ROWS) for r, j in taps]
         initial = [e.load_vector(a) for a in acc_rows]
 
         def step(i, sums):
             at = builder.mul(i, e.i64(e.lanes))
             g = [e.load_vector(e.offset(row, at)) for row in g_rows]
             x_at = e.offset(x_base, at)
-            for t in range(9):
+            for t in range(len(taps)):
                 x = e.load_vector(e.offset(x_at, shifts[t]))
                 for k in range(GRAD_ROWS):
-                    sums[9 * k + t] = e.fma(g[k], x, sums[9 * k + t])
+                    sums[len(taps) * k + t] = e.fma(g[k], x, sums[len(taps) * k + t])
             return sums
 
         sums = e.counted_loop(count_v, initial, step, "conv3x3_grad_block")
@@ -266,7 +281,7 @@ def conv3x3_grad_block(typingctx, acc, grad_planes, o0, o_last, x_row, lo, count
             e.store_vector(value, address)
         return context.get_dummy_value()
 
-    return types.none(acc, grad_planes, o0, o_last, x_row, lo, count, pitch), codegen
+    return types.none(acc, grad_planes, o0, o_last, x_row, lo, count, pitch, tap_row), codegen
 
 
 @intrinsic
