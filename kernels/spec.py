@@ -44,10 +44,10 @@ KERNELS = {
     "conv_weight_grad_from_columns": ("grad_weight", "grad_bias", "grad_out", "columns"),
     # conv3x3.py: 3x3, stride 1, padding 1, one group; images (N, C, H, W); planes
     # (C, >= (N*(H+1) + 2)*(W+1)), zero-padded; packed (ceil(O/4), C, 36)
-    "conv3x3_planes": ("planes", "grad_bias", "x"),         # empty grad_bias = skip
+    "conv3x3_planes": ("planes", "x"),
     "conv3x3_pack": ("packed", "weight", "transpose"),     # transpose: (ceil(C/4), O, 36)
     "conv3x3": ("out", "x_planes", "packed_weight", "bias"),  # out (N, O, H, W); empty bias
-    "conv3x3_weight_grad": ("grad_weight", "grad_planes", "x_planes", "n", "h", "w"),
+    "conv3x3_weight_grad": ("grad_weight", "grad_bias", "grad_out", "x_planes"),  # empty = skip
     # pooling.py: images (N, C, H, W); output sizes from the output arrays
     "max_pool2d": ("out", "index", "x", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw"),
     "max_pool2d_grad": ("grad_x", "grad_out", "index"),   # index int64, -1 = none

@@ -63,13 +63,13 @@ CASES = {
                                                 _r(g, 3, 5, 37), _r(g, 3, 9, 37)],
     # 10 images of 4 x 6 (two of the weight gradient's 8-image slices): planes of
     # (10*5 + 2)*7 = 364; 7 output channels (a partial block of 4, an odd one out of the
-    # weight gradient's pairs); the output gradient's planes hold zeros where
-    # conv3x3_planes writes them; outputs start as NaN, so an entry left unwritten shows
-    "conv3x3_planes": lambda g: [_nan(5, 364), _nan(5), _r(g, 10, 5, 4, 6)],
+    # weight gradient's pairs); the input's planes hold zeros where conv3x3_planes writes
+    # them; outputs start as NaN, so an entry left unwritten shows
+    "conv3x3_planes": lambda g: [_nan(5, 364), _r(g, 10, 5, 4, 6)],
     "conv3x3_pack": lambda g: [_nan(2, 5, 36), _r(g, 7, 5, 3, 3), False],
     "conv3x3": lambda g: [_nan(10, 7, 4, 6), _r(g, 5, 364), _r(g, 2, 5, 36), _r(g, 7)],
-    "conv3x3_weight_grad": lambda g: [_nan(7, 5, 3, 3), _planes(g, 10, 7, 4, 6),
-                                      _r(g, 5, 364), 10, 4, 6],
+    "conv3x3_weight_grad": lambda g: [_nan(7, 5, 3, 3), _nan(7), _r(g, 10, 7, 4, 6),
+                                      _planes(g, 10, 5, 4, 6)],
     # the same window geometry as im2col, and a window partly in the padding
     "max_pool2d": lambda g: [np.zeros((2, 3, 4, 6)), np.zeros((2, 3, 4, 6), _I64),
                              _r(g, 2, 3, 7, 6), 3, 2, 2, 1, 1, 1, 1, 2],

@@ -16,12 +16,13 @@ the padding of both its sides, so that for the taps i, j in 0..2
     x[n, c, h + i - 1, w + j - 1] (0 outside the image) = planes[c, q + i*(W+1) + j],
     q = (n*(H+1) + h)*(W+1) + w.
 
-The forward runs along q, blocks of up to 4 vectors of lanes (16 float32 with AVX-512)
-for 4 output channels, and drops the padding column it computes (w = W, one in W+1)
-as it stores. The weight gradient runs along the planes of the output gradient, whose
-zeros cancel the products read across edges (for finite inputs; a non-finite value on
-an image's edge takes a row-by-row loop instead). Both inner blocks are LLVM IR
-(``conv3x3_blocks.py``). The input gradient is the forward on the output gradient's planes
+The forward runs along q, blocks of up to 4 vectors of lanes (AVX-512: 16 float32; 3
+vectors of 8 with AVX2) for 4 output channels, and drops the padding column it computes
+(w = W, one in W+1) as it stores. The weight gradient (``conv3x3_weight_grad``) takes the
+output gradient as it is: with AVX2, a vector of input channels in the lanes, over the
+gradient's entries alone; with AVX-512, a vector of positions, along padded planes of
+the gradient. The inner blocks are LLVM IR (``conv3x3_blocks.py``), sized for the host's
+vector registers. The input gradient is the forward on the output gradient's planes
 with the weights transposed and flipped.
 """
 import math
@@ -33,8 +34,9 @@ from numba.np.unsafe.ndarray import to_fixed_tuple
 from ..irops import cast_like, fmuladd, prefer_wide_vectors
 from ._compile import cpu_kernel
 from .conv import _zero_run
-from .conv3x3_blocks import (GRAD_ROWS, GRAD_TAP_ROWS, OUT_ROWS, OUT_VECTORS, VECTOR_BYTES,
-                             conv3x3_grad_block, conv3x3_out_block, conv3x3_plane_row)
+from .conv3x3_blocks import (GRAD_ROWS, GRAD_TAP_ROWS, LANES_GRAD_ROWS, OUT_ROWS, OUT_VECTORS,
+                             VECTOR_BYTES, WIDE_REGISTERS, conv3x3_grad_block,
+                             conv3x3_grad_lanes_block, conv3x3_out_block, conv3x3_plane_row)
 
 # Output channels per pass over the planes: the packed weights' blocks, the out block's
 # rows (``conv3x3_blocks``), and the small-image loop's accumulator rows.
@@ -113,45 +115,52 @@ def _plane_vectors(h, w, lanes):
     return table, period_images
 
 
-@cpu_kernel(size_arg=0, fastmath={"reassoc"})
-def conv3x3_planes(planes, grad_bias, x):
-    """planes[c] = channel c of x laid out as padded planes (module doc); when grad_bias
-    is not empty (x is an output gradient), grad_bias[c] = sum over n, h, w of x[n, c].
+@njit(cache=True, error_model="numpy")
+def _plane_table(planes, x):
+    """``conv3x3_plane_row``'s table and period for x's planes, or an empty table where
+    that block does not apply: a vector would hold entries of two images (images less
+    than a vector less 2 wide) or rows are not whole vectors."""
+    N, C, H, W = x.shape
+    lanes = VECTOR_BYTES // x.itemsize
+    if W + 2 >= lanes and planes.shape[1] % lanes == 0 and x.size > 0:
+        return _plane_vectors(H, W, lanes)
+    return np.zeros((0, 3), np.int64), 0
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _fill_plane(row, x, c, table, period):
+    """row = channel c of x as padded planes (module doc), by ``conv3x3_plane_row``
+    where ``table`` is not empty, else by rows."""
+    N, C, H, W = x.shape
+    pitch = W + 1
+    if table.shape[0] > 0:
+        conv3x3_plane_row(row, x.reshape(-1)[c * H * W:], N, C * H * W, table, period)
+        return
+    for n in range(N):
+        base = n * (H + 1) * pitch
+        _zero_run(row, base, pitch)
+        for h in range(H):
+            r0 = base + (h + 1) * pitch
+            row[r0] = 0
+            src = x[n, c, h]
+            for w in range(W):
+                row[r0 + 1 + w] = src[w]
+    _zero_run(row, N * (H + 1) * pitch, row.size - N * (H + 1) * pitch)
+
+
+@cpu_kernel(size_arg=0)
+def conv3x3_planes(planes, x):
+    """planes[c] = channel c of x laid out as padded planes (module doc).
 
     Loop nest: for c in prange(C): ``conv3x3_plane_row`` (a vector store per vector of
     the plane, from an expand load of x's entries), where no vector holds entries of
     two images (images at least a vector wide less 2) and the rows are whole vectors;
     otherwise for n: zero row, then for h: zero, x's row. Shapes: x (N, C, H, W);
-    planes (C, >= (N*(H+1) + 2)*(W+1)); grad_bias (C,) or (0,).
+    planes (C, >= (N*(H+1) + 2)*(W+1)).
     """
-    N, C, H, W = x.shape
-    pitch = W + 1
-    has_bias = grad_bias.size > 0
-    lanes = VECTOR_BYTES // x.itemsize
-    if W + 2 >= lanes and planes.shape[1] % lanes == 0 and x.size > 0:
-        table, period = _plane_vectors(H, W, lanes)
-        flat = x.reshape(-1)
-        for c in prange(C):
-            total = conv3x3_plane_row(planes[c], flat[c * H * W:], N, C * H * W, table, period)
-            if has_bias:
-                grad_bias[c] = total
-        return
-    for c in prange(C):
-        row = planes[c]
-        acc = 0.0
-        for n in range(N):
-            base = n * (H + 1) * pitch
-            _zero_run(row, base, pitch)
-            for h in range(H):
-                r0 = base + (h + 1) * pitch
-                row[r0] = 0
-                src = x[n, c, h]
-                for w in range(W):
-                    row[r0 + 1 + w] = src[w]
-                    acc += src[w]
-        _zero_run(row, N * (H + 1) * pitch, row.size - N * (H + 1) * pitch)
-        if has_bias:
-            grad_bias[c] = acc
+    table, period = _plane_table(planes, x)
+    for c in prange(x.shape[1]):
+        _fill_plane(planes[c], x, c, table, period)
 
 
 @cpu_kernel(size_arg=0)
@@ -384,8 +393,132 @@ def _add9(u, v):
             u[6] + v[6], u[7] + v[7], u[8] + v[8])
 
 
-# Vectors of positions per pass of the weight gradient's blocks: 112 (1,792 positions,
-# 8 images of the MNIST CNN's second layer) keep a pass's planes (0.7 MB for all its
+@cpu_kernel(size_arg=2, parallel_min=1 << 14)
+def conv3x3_weight_grad(grad_weight, grad_bias, grad_out, x_planes):
+    """grad_weight[o, c, i, j] = sum over n, y, x of grad_out[n, o, y, x] *
+    x[n, c, y + i - 1, x + j - 1] (0 outside), with x as ``x_planes``
+    (``conv3x3_planes``); when grad_bias is not empty, grad_bias[o] = sum over n, y, x
+    of grad_out[n, o, y, x]. Each sum takes its products in a fixed order, so the result
+    does not depend on the number of threads.
+
+    Two paths, by the host's vector registers and the channels:
+    - channel lanes (AVX2, and channels that fill their vectors to within 1/9):
+      ``_weight_grad_channel_lanes``, over the output gradient's entries alone;
+    - position lanes (otherwise): ``_weight_grad_position_lanes``, along padded planes
+      of the output gradient.
+    Shapes: grad_weight (O, C, 3, 3); grad_bias (O,) or (0,); grad_out (N, O, H, W);
+    x_planes (C, >= (N*(H+1) + 2)*(W+1)).
+    """
+    if grad_bias.size > 0:
+        _bias_grad(grad_bias, grad_out)
+    C = grad_weight.shape[1]
+    lanes = VECTOR_BYTES // x_planes.itemsize
+    padded_c = (C + lanes - 1) // lanes * lanes
+    if not WIDE_REGISTERS and 8 * padded_c <= 9 * C and grad_out.size > 0:
+        _weight_grad_channel_lanes(grad_weight, grad_out, x_planes)
+    else:
+        _weight_grad_position_lanes(grad_weight, grad_out, x_planes)
+
+
+@njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def _sum64(values):
+    """The float64 sum of a 1-d array, its adds reassociated (vectorized). Not inlined,
+    so that ``reassoc`` stays on this loop alone."""
+    total = 0.0
+    for i in range(values.size):
+        total += values[i]
+    return total
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _bias_grad(grad_bias, grad_out):
+    """grad_bias[o] = sum over n, y, x of grad_out[n, o, y, x], in float64, images in
+    order."""
+    for o in prange(grad_out.shape[1]):
+        total = 0.0
+        for n in range(grad_out.shape[0]):
+            total += _sum64(grad_out[n, o].reshape(-1))
+        grad_bias[o] = total
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _weight_grad_channel_lanes(grad_weight, grad_out, x_planes):
+    """``conv3x3_weight_grad`` with a vector of input channels in the lanes: the
+    products run over the output gradient's entries alone, against a channels-last copy
+    of the planes (with their zeros, so no product is taken across an edge: where the
+    gradient is finite, the result is too).
+
+    Loop nest: copy the planes channels last, in vectors of channels: x_last (channel
+    vector, position, lane); for (slice of images, channel vector, tap row) in prange:
+    for each image, up to 4,032 positions at a time: for each 4 output channels:
+    ``conv3x3_grad_lanes_block`` (12 vector accumulators in the dtype, then added to
+    float64 sums). The slices' sums (``_lanes_slices``) are added in order at the end.
+    """
+    N, O, H, W = grad_out.shape
+    C = grad_weight.shape[1]
+    pitch = W + 1
+    lanes = VECTOR_BYTES // x_planes.itemsize
+    vectors = (C + lanes - 1) // lanes
+    used = (N * (H + 1) + 2) * pitch
+    x_last = np.empty((vectors, used, lanes), x_planes.dtype)
+    for q0 in prange((used + 255) // 256):
+        q1 = min(used, 256 * q0 + 256)
+        for c in range(vectors * lanes):
+            v, lane = c // lanes, c % lanes
+            if c < C:
+                for q in range(256 * q0, q1):
+                    x_last[v, q, lane] = x_planes[c, q]
+            else:
+                for q in range(256 * q0, q1):
+                    x_last[v, q, lane] = 0
+    groups = (O + LANES_GRAD_ROWS - 1) // LANES_GRAD_ROWS
+    slices = _lanes_slices(N, C, O)
+    per_slice = (N + slices - 1) // slices
+    tasks = vectors * 3
+    rows = max(1, _LANE_SUM_PRODUCTS // W)  # image rows per call of the blocks
+    lane_sums = np.zeros((slices * tasks, groups, 3 * LANES_GRAD_ROWS, lanes))
+    # consecutive jobs share a slice, whose output gradient stays in L2 while they read it
+    for job in prange(slices * tasks):
+        task = job % tasks
+        n0 = per_slice * (job // tasks)
+        n1 = min(N, n0 + per_slice)
+        for image in range(n0, n1):
+            g = grad_out[image].reshape(O, H * W)
+            for y0 in range(0, H, rows):
+                # the rows' channel vector (7 KB for a 14 x 14 image) stays in L1 while
+                # every group of output channels reads it
+                for group in range(groups):
+                    conv3x3_grad_lanes_block(lane_sums[job, group], g, LANES_GRAD_ROWS * group,
+                                             O - 1, x_last[task // 3], image * (H + 1) + 1,
+                                             y0, min(rows, H - y0), W, pitch, task % 3)
+    for o in prange(O):
+        group, k = o // LANES_GRAD_ROWS, o % LANES_GRAD_ROWS
+        for c in range(C):
+            for i in range(3):
+                for j in range(3):
+                    total = 0.0
+                    for s in range(slices):
+                        total += lane_sums[s * tasks + 3 * (c // lanes) + i, group, 3 * k + j,
+                                           c % lanes]
+                    grad_weight[o, c, i, j] = total
+
+
+# Products an accumulator of ``_weight_grad_channel_lanes`` sums in the dtype before
+# they go into the float64 sums: at most an image, or 4,032 (as the position lanes).
+_LANE_SUM_PRODUCTS = 4032
+
+
+@njit(cache=True, error_model="numpy")
+def _lanes_slices(n, c, o):
+    """Slices of the images whose sums ``_weight_grad_channel_lanes`` takes apart (in
+    parallel), then adds in order: up to 16, of at least 8 images, their sums (9*c*o
+    float64 each) in at most 32 MB."""
+    return max(1, min((n + _SLICE_IMAGES - 1) // _SLICE_IMAGES, 16,
+                      (1 << 22) // (9 * c * o + 1)))
+
+
+# Vectors of positions per pass of the position-lane blocks: 112 (1,792 positions, 8
+# images of the MNIST CNN's second layer) keep a pass's planes (0.7 MB for all its
 # channels) in each core's L2 while the threads' blocks read them.
 _GRAD_PASS_VECTORS = 112
 # Passes whose sums a lane holds in the dtype before they go into the float64 sums:
@@ -393,30 +526,30 @@ _GRAD_PASS_VECTORS = 112
 _GRAD_PASSES_PER_FLUSH = 36
 
 
-@cpu_kernel(size_arg=2, parallel_min=1 << 14)
-def conv3x3_weight_grad(grad_weight, grad_planes, x_planes, n, h, w):
-    """grad_weight[o, c, i, j] = sum over images, y, x of grad_out[., o, y, x] *
-    x[., c, y + i - 1, x + j - 1] (0 outside), with grad_out as ``grad_planes`` and x
-    as ``x_planes`` (``conv3x3_planes`` of n images h x w).
-
-    The products run along the planes from the first gradient entry to past the last:
-    the gradient's padding is zero, and cancels the products read across edges. Where
-    an input on an image's edge is not finite, 0 * inf would give NaN where PyTorch adds
-    no product; such a NaN cannot cancel, so a non-finite result sends the whole sum to
+@njit(inline="always", cache=True, error_model="numpy")
+def _weight_grad_position_lanes(grad_weight, grad_out, x_planes):
+    """``conv3x3_weight_grad`` with a vector of positions in the lanes, along padded
+    planes of the output gradient from its first entry to past its last: the gradient's
+    padding is zero, and cancels the products read across edges. Where an input on an
+    image's edge is not finite, 0 * inf would give NaN where PyTorch adds no product;
+    such a NaN cannot cancel, so a non-finite result sends the whole sum to
     ``_weight_grad_by_pairs``, which checks the edges and goes row by row where they are
     not finite (a finite result had no such product).
 
-    Loop nest: for each pass of 112 vectors: for (3 output channels, c) in prange:
-    ``conv3x3_grad_block`` (27 vector accumulators in the dtype, kept in memory between
-    passes); every 36 passes and at the end, the lanes go into float64 sums, and at the
-    end so do the positions before the first whole vector and after the last. Each sum
-    takes the passes in order, so the result does not depend on the number of threads.
-    Shapes: grad_weight (O, C, 3, 3); grad_planes (O, L); x_planes (C, L);
-    L >= (n*(h+1) + 2)*(w+1) (rows of a multiple of 64 bytes keep the loads aligned).
+    Loop nest: the gradient's planes (``conv3x3_planes``' layout, rows starting on
+    64-byte boundaries); for each pass of 112 vectors: for (3 output channels, c) in
+    prange: ``conv3x3_grad_block`` (vector accumulators in the dtype, kept in memory
+    between passes); every 36 passes and at the end, the lanes go into float64 sums,
+    and at the end so do the positions before the first whole vector and after the last.
     """
-    O, C = grad_weight.shape[0], grad_weight.shape[1]
+    n, O, h, w = grad_out.shape
+    C = grad_weight.shape[1]
     pitch = w + 1
     lanes = VECTOR_BYTES // x_planes.itemsize
+    grad_planes = _aligned_rows(O, x_planes.shape[1], grad_out)
+    table, period = _plane_table(grad_planes, grad_out)
+    for o in prange(O):
+        _fill_plane(grad_planes[o], grad_out, o, table, period)
     lo, hi = pitch + 1, n * (h + 1) * pitch  # the first gradient entry; past the last
     first = min(hi, (lo + lanes - 1) // lanes * lanes)  # the first aligned vector
     vectors = (hi - first) // lanes

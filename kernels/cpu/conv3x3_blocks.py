@@ -286,9 +286,9 @@ def conv3x3_grad_block(typingctx, acc, grad_planes, o0, o_last, x_row, lo, count
 
 @intrinsic
 def conv3x3_plane_row(typingctx, row, x, images, image_stride, table, period_images):
-    """Fills ``row`` (one channel's planes), a vector of V lanes at a time (16 float32, 8
-    float64), from that channel's images: image k at x[k*image_stride:], k < ``images``;
-    returns the sum of the entries it copied (float64). Vector v of the row follows
+    """Fills ``row`` (one channel's planes), a vector of V lanes at a time (VECTOR_BYTES
+    of them), from that channel's images: image k at x[k*image_stride:], k <
+    ``images``. Vector v of the row follows
     entry r = v % R of ``table`` (R rows: the vectors of ``period_images`` images):
     table[r] = (image within the period, lane mask, index in the image of the first
     lane set); the lanes set take consecutive image entries (an expand load), the rest
@@ -313,11 +313,10 @@ def conv3x3_plane_row(typingctx, row, x, images, image_stride, table, period_ima
         rows_t = builder.extract_value(t_a.shape, 0)
         row_base = builder.ptrtoint(row_a.data, e.i64)
         x_base = builder.ptrtoint(x_a.data, e.i64)
-        dty = ir.VectorType(ir.DoubleType(), e.lanes)
         i64 = e.i64
 
         def step(v, carried):
-            total, r, first_image = carried
+            r, first_image = carried
             entry = builder.gep(t_a.data, [builder.mul(r, i64(3))])
             image = builder.add(first_image, builder.load(entry))
             bits = builder.load(builder.gep(entry, [i64(1)]))
@@ -329,19 +328,97 @@ def conv3x3_plane_row(typingctx, row, x, images, image_stride, table, period_ima
             address = builder.add(x_base, builder.mul(offset, i64(e.itemsize)))
             value = e.expand_load(address, e.lane_mask(bits))
             e.store_vector(value, builder.add(row_base, builder.mul(v, i64(VECTOR_BYTES))))
-            wide = value if e.itemsize == 8 else builder.fpext(value, dty)
-            total = builder.fadd(total, wide)
             r = builder.add(r, i64(1))
             wrap = builder.icmp_signed("==", r, rows_t)
             first_image = builder.select(wrap, builder.add(first_image, period_v), first_image)
             r = builder.select(wrap, i64(0), r)
-            return [total, r, first_image]
+            return [r, first_image]
 
-        dzero = ir.Constant(dty, [0.0] * e.lanes)
-        total, _, _ = e.counted_loop(vectors, [dzero, i64(0), i64(0)], step, "conv3x3_plane_row")
-        result = builder.extract_element(total, i64(0))
-        for lane in range(1, e.lanes):
-            result = builder.fadd(result, builder.extract_element(total, i64(lane)))
-        return result
+        e.counted_loop(vectors, [i64(0), i64(0)], step, "conv3x3_plane_row")
+        return context.get_dummy_value()
 
-    return types.float64(row, x, images, image_stride, table, period_images), codegen
+    return types.none(row, x, images, image_stride, table, period_images), codegen
+
+
+# weight gradient with channel lanes (AVX2): 4 output channels x 3 taps of one tap row
+# (12 accumulators), each a vector of input channels; per position, 3 loads of the
+# channels-last input and 4 broadcasts of the output gradient feed 12 FMAs.
+LANES_GRAD_ROWS = 4
+
+
+@intrinsic
+def conv3x3_grad_lanes_block(typingctx, sums, grad_image, o0, o_last, x_last, plane_row, y0,
+                             rows, w, pitch, tap_row):
+    """sums[3*k + j, :] += sum over y in [y0, y0 + rows), x < w of grad_image[o_k, y*w + x]
+    * x_last[(plane_row + y + tap_row - 1)*pitch + x + j, :], lane by lane (V lanes:
+    VECTOR_BYTES of them, each an input channel), for k < 4, o_k = min(o0 + k, o_last),
+    and j < 3: rows of one image's products for the taps of one tap row, its output
+    gradient (O, h*w) against its channels-last planes (``conv3x3.py``; the image's rows
+    from plane row ``plane_row``). The products are summed in the dtype, fused
+    multiply-adds in (y, x) order, from 0; those sums are added to ``sums`` (float64).
+    Unchecked: sums (12, V) is a C-contiguous float64 array, grad_image (O, h*w) and
+    x_last (L, V) C-contiguous arrays of one float dtype, and every index lies in them."""
+    if not _arrays_of_one_float((grad_image, x_last), (2, 2)):
+        return None
+    if not (isinstance(sums, types.Array) and sums.ndim == 2 and sums.layout == "C"
+            and sums.dtype == types.float64):
+        return None
+    scalars = (o0, o_last, plane_row, y0, rows, w, pitch, tap_row)
+    if not all(isinstance(t, types.Integer) for t in scalars):
+        return None
+
+    def codegen(context, builder, sig, args):
+        e = _Emitter(context, builder, x_last.dtype)
+        i64 = e.i64
+        sums_a, g_a, x_a = (context.make_array(sig.args[i])(context, builder, args[i])
+                            for i in (0, 1, 4))
+        o0_v, last_v, row_v, y0_v, rows_v, w_v, pitch_v, tap_v = (
+            context.cast(builder, args[i], sig.args[i], types.int64)
+            for i in (2, 3, 5, 6, 7, 8, 9, 10))
+        g_rows = []
+        for k in range(LANES_GRAD_ROWS):
+            o = builder.add(o0_v, i64(k))
+            o = builder.select(builder.icmp_signed("<", o, last_v), o, last_v)
+            g_rows.append(e.row_address(g_a, o, 0))
+        x_stride = builder.extract_value(x_a.strides, 0)
+        # tap j of position (y, x) reads plane entry (plane_row + y + tap_row - 1)*pitch
+        # + x + j
+        first_row = builder.sub(builder.add(row_v, tap_v), i64(1))
+        zero = ir.Constant(e.vty, [0.0] * e.lanes)
+
+        def image_row(r, acc):
+            y = builder.add(y0_v, r)
+            g_at = builder.mul(y, w_v)
+            x_row = e.row_address(x_a, builder.mul(builder.add(first_row, y), pitch_v), 0)
+
+            def position(x, acc):
+                x_at = builder.add(x_row, builder.mul(x, x_stride))
+                xs = [e.load_vector(builder.add(x_at, builder.mul(i64(j), x_stride)))
+                      for j in range(3)]
+                at = builder.add(g_at, x)
+                for k in range(LANES_GRAD_ROWS):
+                    g = e.broadcast(e.offset(g_rows[k], at))
+                    for j in range(3):
+                        acc[3 * k + j] = e.fma(g, xs[j], acc[3 * k + j])
+                return acc
+
+            return e.counted_loop(w_v, list(acc), position, "conv3x3_grad_lanes.x")
+
+        acc = e.counted_loop(rows_v, [zero] * (3 * LANES_GRAD_ROWS), image_row,
+                             "conv3x3_grad_lanes.y")
+        wide = ir.VectorType(ir.DoubleType(), e.lanes)
+        sums_row = builder.extract_value(sums_a.strides, 0)
+        for r, value in enumerate(acc):
+            if e.itemsize != 8:
+                value = builder.fpext(value, wide)
+            address = builder.add(builder.ptrtoint(sums_a.data, i64),
+                                  builder.mul(i64(r), sums_row))
+            ptr = builder.inttoptr(address, wide.as_pointer())
+            old = builder.load(ptr)
+            old.align = 8
+            store = builder.store(builder.fadd(old, value), ptr)
+            store.align = 8
+        return context.get_dummy_value()
+
+    return types.none(sums, grad_image, o0, o_last, x_last, plane_row, y0, rows, w, pitch,
+                      tap_row), codegen

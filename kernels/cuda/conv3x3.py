@@ -27,15 +27,10 @@ def _planes(planes, x):
         e += step
 
 
-def conv3x3_planes(planes, grad_bias, x, threads=DEFAULT_THREADS):
-    """planes[c] = channel c of x as zero-padded planes; grad_bias[c] = sum over n, h, w
-    of x[n, c] (skipped when empty). Shapes: x (N, C, H, W); planes
-    (C, >= (N*(H+1) + 2)*(W+1)); grad_bias (C,) or (0,). A thread per plane entry; a block
-    per channel sums the bias gradient."""
+def conv3x3_planes(planes, x, threads=DEFAULT_THREADS):
+    """planes[c] = channel c of x as zero-padded planes. Shapes: x (N, C, H, W); planes
+    (C, >= (N*(H+1) + 2)*(W+1)). A thread per plane entry."""
     launch(_planes, planes.size, threads, planes, x)
-    if grad_bias.size > 0:  # an empty batch too: its bias gradient is 0
-        n, c = x.shape[0], x.shape[1]
-        bias_grad(grad_bias, x.reshape(n, c, x.shape[2] * x.shape[3]), threads)
 
 
 @kernel
@@ -94,9 +89,10 @@ def conv3x3(out, x_planes, packed_weight, bias, threads=DEFAULT_THREADS):
 
 
 @kernel
-def _weight_grad(grad_weight, grad_planes, x_planes, N, h, w):
+def _weight_grad(grad_weight, grad_out, x_planes):
     shared = cuda.shared.array(MAX_THREADS, float64)
-    O, C = grad_weight.shape[0], grad_weight.shape[1]
+    N, O, h, w = grad_out.shape
+    C = grad_weight.shape[1]
     pitch = w + 1
     per_image = (h + 1) * pitch
     r = cuda.blockIdx.x
@@ -105,10 +101,10 @@ def _weight_grad(grad_weight, grad_planes, x_planes, N, h, w):
         shift = pitch + 1 - (t // 3) * pitch - t % 3  # x's entry sits this far before g's
         acc = 0.0
         e = cuda.threadIdx.x
-        while e < N * h * w:  # the output gradient's entries, not its padding
+        while e < N * h * w:
             n, y, x = e // (h * w), (e // w) % h, e % w
-            p = n * per_image + (y + 1) * pitch + x + 1
-            acc += grad_planes[o, p] * x_planes[c, p - shift]
+            p = n * per_image + (y + 1) * pitch + x + 1  # (y, x)'s entry in the planes
+            acc += grad_out[n, o, y, x] * x_planes[c, p - shift]
             e += cuda.blockDim.x
         total = block_sum(shared, acc)
         if cuda.threadIdx.x == 0:
@@ -116,13 +112,19 @@ def _weight_grad(grad_weight, grad_planes, x_planes, N, h, w):
         r += cuda.gridDim.x
 
 
-def conv3x3_weight_grad(grad_weight, grad_planes, x_planes, n, h, w, threads=DEFAULT_THREADS):
+def conv3x3_weight_grad(grad_weight, grad_bias, grad_out, x_planes, threads=DEFAULT_THREADS):
     """grad_weight[o, c, i, j] = sum over n, y, x of grad_out[n, o, y, x] *
-    x[n, c, y + i - 1, x + j - 1] (0 outside), grad_out as ``grad_planes`` and x as
-    ``x_planes`` (n images h x w). Shapes: grad_weight (O, C, 3, 3); grad_planes (O, L);
-    x_planes (C, L); L >= (n*(h+1) + 2)*(w+1). A block per weight entry."""
+    x[n, c, y + i - 1, x + j - 1] (0 outside), x as ``x_planes``; grad_bias[o] = sum over
+    n, y, x of grad_out[n, o, y, x] (skipped when empty). Shapes: grad_weight
+    (O, C, 3, 3); grad_bias (O,) or (0,); grad_out (N, O, H, W); x_planes
+    (C, >= (N*(H+1) + 2)*(W+1)). A block per weight entry; a block per output channel
+    sums the bias gradient."""
     if not 0 < threads <= MAX_THREADS:
         raise ValueError(f"threads per block must be in [1, {MAX_THREADS}], got {threads}")
     if grad_weight.size:
         run(_weight_grad, min(grad_weight.size, MAX_BLOCKS), tree_threads(threads),
-            (grad_weight, grad_planes, x_planes, n, h, w))
+            (grad_weight, grad_out, x_planes))
+    if grad_bias.size > 0:  # an empty batch too: its bias gradient is 0
+        n, o = grad_out.shape[0], grad_out.shape[1]
+        bias_grad(grad_bias, grad_out.reshape(n, o, grad_out.shape[2] * grad_out.shape[3]),
+                  threads)

@@ -145,7 +145,7 @@ def test_conv3x3_kernels(run):
     x64, w64, g64 = x.astype(np.float64), wt.astype(np.float64), g.astype(np.float64)
     size = (n * (h + 1) + 2) * (w + 1)
     planes = np.full((c, size), np.nan, np.float32)
-    run("conv3x3_planes", planes, np.empty(0, np.float32), x)
+    run("conv3x3_planes", planes, x)
     padded = np.zeros((c, n * (h + 1) + 2, w + 1), np.float32)
     for i in range(n):
         padded[:, i * (h + 1) + 1:(i + 1) * (h + 1), 1:] = x[i]
@@ -158,17 +158,17 @@ def test_conv3x3_kernels(run):
     close32(out, _conv3x3_reference(x64, w64) + bias.astype(np.float64)[None, :, None, None],
             atol=1e-5)
 
-    grad_planes = np.full((o, size), np.nan, np.float32)
     grad_b = np.full(o, np.nan, np.float32)
-    run("conv3x3_planes", grad_planes, grad_b, g)
-    close32(grad_b, g64.sum(axis=(0, 2, 3)), atol=1e-4)
     grad_w = np.full((o, c, 3, 3), np.nan, np.float32)
-    run("conv3x3_weight_grad", grad_w, grad_planes, planes, n, h, w)
+    run("conv3x3_weight_grad", grad_w, grad_b, g, planes)
+    close32(grad_b, g64.sum(axis=(0, 2, 3)), atol=1e-4)
     xp = np.pad(x64, ((0, 0), (0, 0), (1, 1), (1, 1)))
     want_w = np.stack([np.stack([np.einsum("nohw,nchw->oc", g64, xp[:, :, i:i + h, j:j + w])
                                  for j in range(3)], -1) for i in range(3)], -2)
     close32(grad_w, want_w, atol=1e-3)
 
+    grad_planes = np.full((o, size), np.nan, np.float32)
+    run("conv3x3_planes", grad_planes, g)
     packed_t = np.full(((c + 3) // 4, o, 36), np.nan, np.float32)
     run("conv3x3_pack", packed_t, wt, True)
     grad_x = np.full((n, c, h, w), np.nan, np.float32)
@@ -184,7 +184,10 @@ def test_conv3x3_kernels(run):
 @pytest.mark.parametrize("h,w", [(1, 1), (2, 4), (3, 4), (5, 5), (7, 5), (14, 14), (20, 17)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("aligned", [True, False])
-def test_conv3x3_every_position_and_weight(run, h, w, dtype, aligned):
+# 4 channels: channel lanes in float64 on AVX2 hosts, position lanes otherwise; 8: channel
+# lanes on AVX2 hosts
+@pytest.mark.parametrize("c", [4, 8])
+def test_conv3x3_every_position_and_weight(run, h, w, dtype, aligned, c):
     """The planes hold every entry in place and zeros elsewhere (the vector path where
     images are 14 or more wide, 6 in float64, and rows whole vectors), the forward writes
     every output once with the bias and the weight gradient sums every product: 5 output
@@ -194,12 +197,12 @@ def test_conv3x3_every_position_and_weight(run, h, w, dtype, aligned):
     the framework's length (a multiple of 16) or the bare length."""
     from framework.autograd.ops.conv3x3 import planes_shape
     rng = np.random.default_rng(h * 100 + w)
-    n, c, o = 17, 4, 5
+    n, o = 17, 5
     x, wt = rng.standard_normal((n, c, h, w)), rng.standard_normal((o, c, 3, 3))
     bias, g = rng.standard_normal(o), rng.standard_normal((n, o, h, w))
     size = planes_shape(1, n, h, w)[1] if aligned else (n * (h + 1) + 2) * (w + 1)
     planes = np.full((c, size), np.nan, dtype)
-    run("conv3x3_planes", planes, np.empty(0, dtype), x.astype(dtype))
+    run("conv3x3_planes", planes, x.astype(dtype))
     padded = np.zeros((c, size), dtype)
     rows = padded[:, :(n * (h + 1) + 2) * (w + 1)].reshape(c, n * (h + 1) + 2, w + 1)
     for i in range(n):
@@ -213,36 +216,39 @@ def test_conv3x3_every_position_and_weight(run, h, w, dtype, aligned):
     np.testing.assert_allclose(out, _conv3x3_reference(x, wt) + bias[None, :, None, None],
                                rtol=tol, atol=tol)
 
-    grad_planes = np.full((o, size), np.nan, dtype)
     grad_b = np.full(o, np.nan, dtype)
-    run("conv3x3_planes", grad_planes, grad_b, g.astype(dtype))
-    np.testing.assert_allclose(grad_b, g.sum(axis=(0, 2, 3)), rtol=tol, atol=tol * 10)
     grad_w = np.full((o, c, 3, 3), np.nan, dtype)
-    run("conv3x3_weight_grad", grad_w, grad_planes, planes, n, h, w)
+    run("conv3x3_weight_grad", grad_w, grad_b, g.astype(dtype), planes)
+    np.testing.assert_allclose(grad_b, g.sum(axis=(0, 2, 3)), rtol=tol, atol=tol * 10)
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
     want_w = np.stack([np.stack([np.einsum("nohw,nchw->oc", g, xp[:, :, i:i + h, j:j + w])
                                  for j in range(3)], -1) for i in range(3)], -2)
     np.testing.assert_allclose(grad_w, want_w, rtol=tol, atol=tol * 10)
 
 
-def test_conv3x3_weight_grad_over_many_passes(run):
+# 2 channels take the position-lane path on every host; 8 and 16 the channel-lane path
+# on AVX2 hosts (float32: one and two vectors of channels; float64: two and four)
+@pytest.mark.parametrize("c", [2, 8, 16])
+def test_conv3x3_weight_grad_over_many_passes(run, c):
     """A batch whose sums take more than one float64 flush of the weight gradient's
-    lanes (300 images of 14 x 14: 4,218 vectors of 16 positions, flushes every 4,032)."""
+    lanes: 300 images of 14 x 14 (position lanes: 4,218 vectors of 16 positions, flushes
+    every 4,032; channel lanes: 16 slices of 19 images, the last of 15, flushes every
+    image)."""
     from framework.autograd.ops.conv3x3 import planes_shape
     rng = np.random.default_rng(11)
-    n, c, o, h, w = 300, 2, 4, 14, 14
+    n, o, h, w = 300, 5, 14, 14
     x, g = rng.standard_normal((n, c, h, w)), rng.standard_normal((n, o, h, w))
     planes = np.empty(planes_shape(c, n, h, w), np.float32)
-    run("conv3x3_planes", planes, np.empty(0, np.float32), f32(x))
-    grad_planes = np.empty(planes_shape(o, n, h, w), np.float32)
-    run("conv3x3_planes", grad_planes, np.empty(0, np.float32), f32(g))
+    run("conv3x3_planes", planes, f32(x))
     grad_w = np.full((o, c, 3, 3), np.nan, np.float32)
-    run("conv3x3_weight_grad", grad_w, grad_planes, planes, n, h, w)
+    grad_b = np.full(o, np.nan, np.float32)
+    run("conv3x3_weight_grad", grad_w, grad_b, f32(g), planes)
     xp = np.pad(f32(x).astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
     g64 = f32(g).astype(np.float64)
     want_w = np.stack([np.stack([np.einsum("nohw,nchw->oc", g64, xp[:, :, i:i + h, j:j + w])
                                  for j in range(3)], -1) for i in range(3)], -2)
     close32(grad_w, want_w, atol=1e-3)
+    close32(grad_b, g64.sum(axis=(0, 2, 3)), atol=1e-3)
 
 
 @pytest.mark.parametrize("label_smoothing", [0.0, 0.1])

@@ -7,6 +7,7 @@ gradient is the same forward kernel on the output gradient's planes, with the we
 transposed and flipped.
 """
 from ..function import Function
+from . import arrays
 
 
 def planes_shape(channels, n, h, w):
@@ -37,7 +38,7 @@ class Conv3x3(Function):
         n, c, h, w = x.shape
         o = weight.shape[0]
         planes = k.empty(planes_shape(c, n, h, w), x.dtype)
-        k.conv3x3_planes(planes, k.empty((0,), x.dtype), x)
+        k.conv3x3_planes(planes, x)
         packed = k.empty(packed_shape(o, c), x.dtype)
         k.conv3x3_pack(packed, weight, False)
         out = k.empty((n, o, h, w), x.dtype)
@@ -52,16 +53,19 @@ class Conv3x3(Function):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         n, o, h, w = g.shape
         c = weight.shape[1]
-        grad_planes = k.empty(planes_shape(o, n, h, w), g.dtype)
-        grad_b = k.empty((o if need_b else 0,), g.dtype)
-        k.conv3x3_planes(grad_planes, grad_b, g)
-        grad_x = grad_w = None
+        grad_x = grad_w = grad_b = None
         if need_w:
             grad_w = k.empty(weight.shape, g.dtype)
-            k.conv3x3_weight_grad(grad_w, grad_planes, planes, n, h, w)
+            grad_b = k.empty((o if need_b else 0,), g.dtype)
+            k.conv3x3_weight_grad(grad_w, grad_b, g, planes)
+            grad_b = grad_b if need_b else None
+        elif need_b:
+            grad_b = arrays.sum_dims(k, g.reshape(n, o, h * w), (0, 2))
         if need_x:
+            grad_planes = k.empty(planes_shape(o, n, h, w), g.dtype)
+            k.conv3x3_planes(grad_planes, g)
             packed = k.empty(packed_shape(c, o), g.dtype)
             k.conv3x3_pack(packed, weight, True)
             grad_x = k.empty((n, c, h, w), g.dtype)
             k.conv3x3(grad_x, grad_planes, packed, k.empty((0,), g.dtype))
-        return grad_x, grad_w, grad_b if need_b else None
+        return grad_x, grad_w, grad_b
