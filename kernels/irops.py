@@ -49,12 +49,14 @@ def _pow2(builder, k, int_type, single):
     return builder.bitcast(builder.shl(biased, int_type(23 if single else 52)), k.type)
 
 
-def host_has_avx512():
+def host_has(*features):
     """Whether Numba's CPU target (the host, unless NUMBA_CPU_NAME says otherwise) has
-    AVX-512F: 32 vector registers of 64 bytes, where AVX2 has 16 of 32 bytes. Kernels
-    that place their own accumulators in registers size their blocks by it."""
+    every one of the LLVM ``features`` ("avx512f", "avx2", "bmi2", ...). Kernels that
+    place their own accumulators in registers size their blocks by "avx512f": 32 vector
+    registers of 64 bytes, where AVX2 has 16 of 32 bytes."""
     from numba.core.registry import cpu_target
-    return "+avx512f" in cpu_target.target_context.codegen().magic_tuple()[2].split(",")
+    have = cpu_target.target_context.codegen().magic_tuple()[2].split(",")
+    return all("+" + f in have for f in features)
 
 
 def use_ldexp(context):
