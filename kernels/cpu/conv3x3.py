@@ -445,8 +445,9 @@ def _bias_grad(grad_bias, grad_out):
 def _weight_grad_channel_lanes(grad_weight, grad_out, x_planes):
     """``conv3x3_weight_grad`` with a vector of input channels in the lanes: the
     products run over the output gradient's entries alone, against a channels-last copy
-    of the planes (with their zeros, so no product is taken across an edge: where the
-    gradient is finite, the result is too).
+    of the planes. They are those of an im2col GEMM, each gradient entry times an input
+    or a zero of the padding, and no input times the gradient's padding: an input's
+    inf or NaN on an image's edge needs no second pass here.
 
     Loop nest: copy the planes channels last, in vectors of channels: x_last (channel
     vector, position, lane); for (slice of images, channel vector, tap row) in prange:

@@ -198,10 +198,10 @@ def conv3x3_out_block(typingctx, out, row0, rows, b0, b1, b2, b3, weights, plane
     With ``PERMUTE_COMPRESS`` they go as whole permuted vectors, whose lanes past the set
     ones spill over the next entries of the row, for the next vector or the next block
     (called after this one) to overwrite; a vector that would spill past the row's end
-    is stored exactly. Each vector count has its own copy of the loop (the accumulators are registers), and
-    ``vectors`` picks one; any other count does nothing. Unchecked: out (R, P), weights
-    (C, 36) and planes (C, L) are C-contiguous arrays of one float dtype, masks and dests
-    int64, and every index lies in them."""
+    is stored exactly. Each vector count has its own copy of the loop (the accumulators
+    are registers), and ``vectors`` picks one; any other count does nothing. Unchecked:
+    out (R, P), weights (C, 36) and planes (C, L) are C-contiguous arrays of one float
+    dtype, masks and dests int64, and every index lies in them."""
     if not _arrays_of_one_float((out, weights, planes), (2, 2, 2)):
         return None
     scalars = (row0, rows, start, q0, pitch, v0, vectors)
